@@ -1,0 +1,1 @@
+//! Crypto-conditions (draft-thomas-crypto-conditions) as Planetmint uses them. STUB: being written.

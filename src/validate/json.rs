@@ -1,0 +1,539 @@
+//! Python-compatible JSON decoding into [`Value`].
+//!
+//! Owns the one question "what does Planetmint's `json.loads(raw.decode("utf8"))` make of these
+//! bytes?". In: raw transaction bytes. Out: a [`Value`] tree or a [`DecodeError`]. Everything
+//! downstream (canonical form, ids, schema, signatures) works on this tree, so it must hold
+//! exactly what Python holds, no more:
+//!
+//! - repeated keys keep the *last* value (Python dict assignment);
+//! - `NaN`, `Infinity` and `-Infinity` are accepted (Python's default `allow_nan`);
+//! - integers are exact at any size (`-0` is `0`); a fraction or exponent makes a float,
+//!   parsed with correct rounding and overflowing to infinity like Python's `float()`;
+//! - raw control characters inside strings are refused (Python's `strict=True`);
+//! - a `\u` escape of a lone surrogate is refused here, because Python can decode it but
+//!   Planetmint can never serialize (hence never hash) it: refusing early gives the same verdict.
+//!
+//! Nesting is bounded by [`MAX_DEPTH`] so hostile input can never overflow the stack.
+
+use std::fmt;
+
+/// Deepest nesting of arrays and objects we accept.
+///
+/// Python's decoder fails with `RecursionError` somewhere below its recursion limit of 1000,
+/// and Planetmint serializes the tree twice more on the same stack, so real transactions never
+/// come near this. 512 keeps our recursive decoder, serializer and `Drop` far inside a 2 MiB
+/// thread stack while staying above anything a Planetmint client produces.
+pub const MAX_DEPTH: usize = 512;
+
+/// Largest integer literal Python's `int()` converts (CPython 3.11's
+/// `sys.get_int_max_str_digits()` default); longer ones raise `ValueError` in `json.loads`.
+const MAX_INT_DIGITS: usize = 4300;
+
+/// A decoded JSON value, as Python's `json` module represents it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// An integer that fits in 64 bits.
+    Int(i64),
+    /// An integer beyond 64 bits, kept as its exact decimal text (optional `-`, no leading zeros).
+    BigInt(Box<str>),
+    Float(f64),
+    Str(String),
+    Array(Vec<Value>),
+    Object(Object),
+}
+
+/// A JSON object: keys unique and sorted by code point, which is the order the canonical form
+/// needs and gives lookups by binary search. Python keeps insertion order, but nothing
+/// Planetmint hashes or validates depends on it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Object {
+    entries: Vec<(String, Value)>,
+}
+
+impl Object {
+    /// Builds an object from pairs in document order; a repeated key keeps its last value.
+    pub fn from_pairs(mut pairs: Vec<(String, Value)>) -> Self {
+        // Stable sort keeps document order among equal keys, so the last of a run is the one
+        // Python's dict would have kept.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut entries: Vec<(String, Value)> = Vec::with_capacity(pairs.len());
+        for (key, value) in pairs {
+            match entries.last_mut() {
+                Some(last) if last.0 == key => last.1 = value,
+                _ => entries.push((key, value)),
+            }
+        }
+        Object { entries }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.entries[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Entries in canonical (code point) order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Sets `key` to `value`, inserting it in order when absent.
+    pub fn insert(&mut self, key: &str, value: Value) {
+        match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            Ok(i) => self.entries[i].1 = value,
+            Err(i) => self.entries.insert(i, (key.to_owned(), value)),
+        }
+    }
+
+    /// Keeps only the entries whose key satisfies `keep`.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.entries.retain(|(k, _)| keep(k));
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            Ok(i) => Some(&mut self.entries[i].1),
+            Err(_) => None,
+        }
+    }
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// `value[key]` when `self` is an object holding `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_object().and_then(|o| o.get(key))
+    }
+
+    /// Python's name for this value's type, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Int(_) | Value::BigInt(_) => "integer",
+            Value::Float(_) => "number",
+            Value::Str(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+}
+
+/// Why bytes are not a JSON document Python would decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not UTF-8 (byte {0})")]
+    Utf8(usize),
+    #[error("{what} at byte {at}")]
+    Syntax { what: &'static str, at: usize },
+    #[error("nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("integer longer than {MAX_INT_DIGITS} digits")]
+    IntTooLong,
+    #[error("lone surrogate escape at byte {0}")]
+    LoneSurrogate(usize),
+}
+
+/// Decodes raw transaction bytes as Planetmint does: UTF-8, then `json.loads`.
+pub fn decode(raw: &[u8]) -> Result<Value, DecodeError> {
+    let text = std::str::from_utf8(raw).map_err(|e| DecodeError::Utf8(e.valid_up_to()))?;
+    let mut parser = Parser {
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
+    parser.skip_ws();
+    let value = parser.value()?;
+    parser.skip_ws();
+    if parser.pos != parser.bytes.len() {
+        return Err(parser.err("extra data"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, what: &'static str) -> DecodeError {
+        DecodeError::Syntax { what, at: self.pos }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn eat_literal(&mut self, literal: &[u8]) -> bool {
+        if self.bytes[self.pos..].starts_with(literal) {
+            self.pos += literal.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self) -> Result<Value, DecodeError> {
+        match self.peek() {
+            Some(b'{') => self.nested(Self::object),
+            Some(b'[') => self.nested(Self::array),
+            Some(b'"') => Ok(Value::Str(self.string()?)),
+            Some(b'n') if self.eat_literal(b"null") => Ok(Value::Null),
+            Some(b't') if self.eat_literal(b"true") => Ok(Value::Bool(true)),
+            Some(b'f') if self.eat_literal(b"false") => Ok(Value::Bool(false)),
+            Some(b'N') if self.eat_literal(b"NaN") => Ok(Value::Float(f64::NAN)),
+            Some(b'I') if self.eat_literal(b"Infinity") => Ok(Value::Float(f64::INFINITY)),
+            Some(b'-') if self.eat_literal(b"-Infinity") => Ok(Value::Float(f64::NEG_INFINITY)),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.err("expecting value")),
+        }
+    }
+
+    fn nested(
+        &mut self,
+        inner: fn(&mut Self) -> Result<Value, DecodeError>,
+    ) -> Result<Value, DecodeError> {
+        if self.depth == MAX_DEPTH {
+            return Err(DecodeError::TooDeep);
+        }
+        self.depth += 1;
+        let value = inner(self);
+        self.depth -= 1;
+        value
+    }
+
+    fn object(&mut self) -> Result<Value, DecodeError> {
+        self.pos += 1; // '{'
+        let mut pairs = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(Object::default()));
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(self.err("expecting property name in double quotes"));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.err("expecting ':' delimiter"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            let value = self.value()?;
+            pairs.push((key, value));
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(Object::from_pairs(pairs)));
+                }
+                _ => return Err(self.err("expecting ',' delimiter")),
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<Value, DecodeError> {
+        self.pos += 1; // '['
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            items.push(self.value()?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => return Err(self.err("expecting ',' delimiter")),
+            }
+        }
+    }
+
+    fn string(&mut self) -> Result<String, DecodeError> {
+        self.pos += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            let start = self.pos;
+            // Copy the longest run that needs no decoding; the input is valid UTF-8 and the
+            // stop bytes are ASCII, so the run is valid UTF-8 too.
+            while let Some(&b) = self.bytes.get(self.pos) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(
+                std::str::from_utf8(&self.bytes[start..self.pos]).expect("checked UTF-8 input"),
+            );
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                Some(_) => return Err(self.err("invalid control character")),
+                None => return Err(self.err("unterminated string")),
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), DecodeError> {
+        let c = match self.peek() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let at = self.pos - 1;
+                self.pos += 1;
+                let first = self.hex4()?;
+                let code = match first {
+                    0xD800..=0xDBFF => {
+                        // Python pairs a high surrogate only with an immediately following
+                        // `\u` low surrogate; anything else leaves it lone.
+                        if self.bytes[self.pos..].starts_with(b"\\u") {
+                            let save = self.pos;
+                            self.pos += 2;
+                            let second = self.hex4()?;
+                            if (0xDC00..=0xDFFF).contains(&second) {
+                                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                            } else {
+                                self.pos = save;
+                                return Err(DecodeError::LoneSurrogate(at));
+                            }
+                        } else {
+                            return Err(DecodeError::LoneSurrogate(at));
+                        }
+                    }
+                    0xDC00..=0xDFFF => return Err(DecodeError::LoneSurrogate(at)),
+                    _ => first,
+                };
+                out.push(char::from_u32(code).expect("surrogates handled above"));
+                return Ok(());
+            }
+            _ => return Err(self.err("invalid \\escape")),
+        };
+        self.pos += 1;
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, DecodeError> {
+        let digits = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.err("invalid \\uXXXX escape"))?;
+        let mut code = 0u32;
+        for &d in digits {
+            let v = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.err("invalid \\uXXXX escape"))?;
+            code = code * 16 + v;
+        }
+        self.pos += 4;
+        Ok(code)
+    }
+
+    /// Python's `NUMBER_RE`: `-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?`.
+    fn number(&mut self) -> Result<Value, DecodeError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.skip_digits(),
+            _ => return Err(DecodeError::Syntax { what: "expecting value", at: start }),
+        }
+        let int_end = self.pos;
+        let mut is_float = false;
+        // A '.' or 'e' not followed by digits is not part of the number: Python's regex
+        // backtracks and the leftover bytes then fail as "extra data" or a missing delimiter.
+        if self.peek() == Some(b'.') && self.digit_at(self.pos + 1) {
+            self.pos += 1;
+            self.skip_digits();
+            is_float = true;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            let mut p = self.pos + 1;
+            if let Some(b'+' | b'-') = self.bytes.get(p) {
+                p += 1;
+            }
+            if self.digit_at(p) {
+                self.pos = p;
+                self.skip_digits();
+                is_float = true;
+            }
+        }
+        let text = std::str::from_utf8(&self.bytes[start..self.pos]).expect("ASCII digits");
+        if is_float {
+            // Rust's parser rounds correctly and overflows to infinity, like Python's float().
+            return Ok(Value::Float(text.parse().expect("matched float grammar")));
+        }
+        let digits = int_end - start - usize::from(text.starts_with('-'));
+        if digits > MAX_INT_DIGITS {
+            return Err(DecodeError::IntTooLong);
+        }
+        Ok(match text.parse::<i64>() {
+            Ok(n) => Value::Int(n),
+            Err(_) => Value::BigInt(text.into()),
+        })
+    }
+
+    fn digit_at(&self, p: usize) -> bool {
+        matches!(self.bytes.get(p), Some(b'0'..=b'9'))
+    }
+
+    fn skip_digits(&mut self) {
+        while self.digit_at(self.pos) {
+            self.pos += 1;
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// The canonical form, for messages and debugging.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = super::canonical::to_vec(self);
+        f.write_str(&String::from_utf8_lossy(&bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(text: &str) -> Object {
+        match decode(text.as_bytes()).unwrap() {
+            Value::Object(o) => o,
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn repeated_key_keeps_last_value() {
+        let o = obj(r#"{"b":1,"a":2,"b":3}"#);
+        assert_eq!(o.get("b"), Some(&Value::Int(3)));
+        assert_eq!(o.len(), 2);
+    }
+
+    #[test]
+    fn numbers_follow_python() {
+        assert_eq!(decode(b"-0").unwrap(), Value::Int(0));
+        assert_eq!(decode(b"1E5").unwrap(), Value::Float(100000.0));
+        assert_eq!(decode(b"1e400").unwrap(), Value::Float(f64::INFINITY));
+        assert_eq!(
+            decode(b"-123456789012345678901234567890").unwrap(),
+            Value::BigInt("-123456789012345678901234567890".into())
+        );
+        for bad in ["01", "1.", ".5", "+1", "-", "1e", "0x10", "1 2"] {
+            assert!(decode(bad.as_bytes()).is_err(), "{bad} must be refused");
+        }
+        let long = "9".repeat(MAX_INT_DIGITS + 1);
+        assert_eq!(decode(long.as_bytes()), Err(DecodeError::IntTooLong));
+    }
+
+    #[test]
+    fn strings_follow_python() {
+        assert_eq!(
+            decode(br#""\ud83d\ude00\u00e9\/""#).unwrap(),
+            Value::Str("\u{1F600}\u{e9}/".into())
+        );
+        assert!(matches!(
+            decode(br#""\ud800""#),
+            Err(DecodeError::LoneSurrogate(_))
+        ));
+        assert!(matches!(
+            decode(br#""\ud800\u0041""#),
+            Err(DecodeError::LoneSurrogate(_))
+        ));
+        assert!(decode(b"\"a\tb\"").is_err(), "raw control characters");
+        assert!(decode(br#""\x""#).is_err());
+        assert!(matches!(decode(b"\"\xff\""), Err(DecodeError::Utf8(1))));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(decode(ok.as_bytes()).is_ok());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(decode(deep.as_bytes()), Err(DecodeError::TooDeep));
+        let hostile = "[".repeat(1_000_000);
+        assert_eq!(decode(hostile.as_bytes()), Err(DecodeError::TooDeep));
+    }
+
+    #[test]
+    fn special_floats_and_whitespace() {
+        assert!(matches!(decode(b" \t\r\nNaN\n"), Ok(Value::Float(f)) if f.is_nan()));
+        assert_eq!(
+            decode(b"[-Infinity]").unwrap(),
+            Value::Array(vec![Value::Float(f64::NEG_INFINITY)])
+        );
+        assert!(decode("\u{feff}{}".as_bytes()).is_err(), "BOM is refused");
+        assert!(decode(b"").is_err());
+    }
+}

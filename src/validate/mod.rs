@@ -1,0 +1,17 @@
+//! The transaction core: decides whether raw transaction bytes are a valid Planetmint
+//! transaction, and under which ids.
+//!
+//! In: the raw bytes of one transaction as a CometBFT block carries them. Out: a [`Verdict`].
+//! No I/O and no global state; every function here is pure, so the stage can run on any
+//! thread and be tested against Planetmint's own library byte for byte.
+//!
+//! Inside: [`json`] decodes as Python does, [`canonical`] serializes as python-rapidjson
+//! does, [`schema`] holds the structural rules of transaction versions 2.0 and 3.0,
+//! [`condition`] parses and verifies crypto-condition fulfillments, and [`transaction`]
+//! ties them into ids, signed messages and the verdict.
+
+pub mod canonical;
+pub mod condition;
+pub mod json;
+pub mod schema;
+pub mod transaction;

@@ -1,0 +1,1 @@
+//! Structural rules of Planetmint transactions. STUB: being written.

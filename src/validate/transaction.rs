@@ -1,0 +1,1 @@
+//! Transaction ids, signed messages and verdicts. STUB: being written.
