@@ -8,4 +8,5 @@
 //! - [`check`]: the `check` command, which runs the core over a file of transactions in
 //!   parallel, keeping input order.
 
+pub mod check;
 pub mod validate;

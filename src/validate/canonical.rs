@@ -15,7 +15,7 @@
 
 use std::io::Write;
 
-use super::json::Value;
+use super::json::{Object, Value};
 
 /// The canonical bytes of `value`.
 pub fn to_vec(value: &Value) -> Vec<u8> {
@@ -46,19 +46,59 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::Object(object) => {
-            out.push(b'{');
-            for (i, (key, item)) in object.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(key, out);
-                out.push(b':');
-                write(item, out);
+        Value::Object(object) => write_object(object, out),
+    }
+}
+
+/// Appends the canonical bytes of an object.
+pub fn write_object(object: &Object, out: &mut Vec<u8>) {
+    write_object_with(object, "", &Value::Null, out, &mut |_, _, _| false);
+}
+
+/// Appends the canonical bytes of `object` as if `object[key] = replacement` had been done
+/// first (inserting `key` in order when absent), without copying the object. `nested` may
+/// write an entry's value itself (returning true) to rewrite deeper levels the same way.
+/// An empty `key` replaces nothing.
+pub fn write_object_with(
+    object: &Object,
+    key: &str,
+    replacement: &Value,
+    out: &mut Vec<u8>,
+    nested: &mut dyn FnMut(&str, &Value, &mut Vec<u8>) -> bool,
+) {
+    out.push(b'{');
+    let mut first = true;
+    let mut separator = |out: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+    };
+    let mut pending = !key.is_empty();
+    for (name, value) in object.iter() {
+        if pending && name >= key {
+            pending = false;
+            separator(out);
+            write_str(key, out);
+            out.push(b':');
+            write(replacement, out);
+            if name == key {
+                continue;
             }
-            out.push(b'}');
+        }
+        separator(out);
+        write_str(name, out);
+        out.push(b':');
+        if !nested(name, value, out) {
+            write(value, out);
         }
     }
+    if pending {
+        separator(out);
+        write_str(key, out);
+        out.push(b':');
+        write(replacement, out);
+    }
+    out.push(b'}');
 }
 
 /// A JSON string with python-rapidjson's escapes (`ensure_ascii=False`).
@@ -108,7 +148,9 @@ fn write_float(f: f64, out: &mut Vec<u8>) {
     // Rust's `{:e}` gives the same shortest round-trip digits as Python's repr; only the
     // layout differs.
     let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').expect("LowerExp always has an exponent");
+    let (mantissa, exp) = sci
+        .split_once('e')
+        .expect("LowerExp always has an exponent");
     let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
     let (negative, mantissa) = match mantissa.strip_prefix('-') {
         Some(m) => (true, m),
@@ -146,6 +188,25 @@ fn write_float(f: f64, out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn replacing_a_key_equals_setting_it() {
+        for text in [
+            r#"{"a":1,"id":"x","z":2}"#,
+            r#"{"a":1,"z":2}"#,
+            r#"{}"#,
+            r#"{"zz":[]}"#,
+        ] {
+            let Value::Object(object) = decode(text.as_bytes()).unwrap() else {
+                unreachable!()
+            };
+            let mut expected = object.clone();
+            expected.insert("id", Value::Null);
+            let mut out = Vec::new();
+            write_object_with(&object, "id", &Value::Null, &mut out, &mut |_, _, _| false);
+            assert_eq!(out, to_vec(&Value::Object(expected)), "{text}");
+        }
+    }
+
     use super::*;
     use crate::validate::json::decode;
 

@@ -15,3 +15,5 @@ pub mod condition;
 pub mod json;
 pub mod schema;
 pub mod transaction;
+
+pub use transaction::{Invalid, Operation, Transaction, TxId, Verdict, Version, validate};
