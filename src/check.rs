@@ -13,6 +13,7 @@ use std::io::{self, BufRead, Write};
 use base64::Engine as _;
 use serde::Serialize;
 
+use crate::parallel::map_in_order;
 use crate::validate::{self, Verdict};
 
 /// Longest line accepted. CometBFT's default `max_tx_bytes` is 1 MiB, which base64 makes
@@ -63,7 +64,6 @@ pub fn run(
     encoding: Encoding,
     threads: usize,
 ) -> Result<Summary, CheckError> {
-    let threads = threads.max(1);
     let mut summary = Summary::default();
     let mut batch = Vec::with_capacity(BATCH_LINES);
     loop {
@@ -83,20 +83,8 @@ pub fn run(
         if batch.is_empty() {
             break;
         }
-        let chunk = batch.len().div_ceil(threads);
-        let results: Vec<Vec<(bool, Vec<u8>)>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = batch
-                .chunks(chunk)
-                .map(|lines| {
-                    scope.spawn(move || lines.iter().map(|l| verdict_line(l, encoding)).collect())
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().expect("validation never panics"))
-                .collect()
-        });
-        for (valid, line) in results.into_iter().flatten() {
+        let results = map_in_order(&batch, threads, |line| verdict_line(line, encoding));
+        for (valid, line) in results {
             summary.lines += 1;
             summary.invalid += u64::from(!valid);
             output.write_all(&line).map_err(CheckError::Write)?;

@@ -9,4 +9,13 @@
 //!   parallel, keeping input order.
 
 pub mod check;
+pub mod config;
+pub mod hub;
+pub mod metrics;
+pub mod parallel;
+pub mod pipeline;
+pub mod server;
+pub mod service;
+pub mod sessions;
+pub mod source;
 pub mod validate;

@@ -1,0 +1,144 @@
+//! Configuration: command-line flags, each with an environment variable.
+//!
+//! In: flags and the environment. Out: checked settings for the server and the source.
+//! Where Planetmint has a setting for the same thing, its variable and default are used
+//! (`PLANETMINT_<SECTION>_<KEY>`), so an operator's existing environment works unchanged;
+//! our own settings use `PLANETMINT_STREAM_<KEY>`. An invalid value is one clear line and
+//! exit status 2 (clap's, or [`ConfigError`]'s in `main`).
+
+use std::time::Duration;
+
+use clap::Args;
+use tendermint_rpc::client::CompatMode;
+
+use crate::sessions::SessionConfig;
+
+/// Where the CometBFT node is.
+#[derive(Debug, Clone, Args)]
+pub struct NodeArgs {
+    /// CometBFT RPC host.
+    #[arg(long, env = "PLANETMINT_TENDERMINT_HOST", default_value = "localhost")]
+    pub tendermint_host: String,
+    /// CometBFT RPC port.
+    #[arg(long, env = "PLANETMINT_TENDERMINT_PORT", default_value_t = 26657)]
+    pub tendermint_port: u16,
+    /// RPC dialect (0.34, 0.37 or 0.38); read from the node's /status when absent.
+    #[arg(long, env = "PLANETMINT_STREAM_DIALECT", value_parser = parse_dialect)]
+    pub dialect: Option<CompatMode>,
+}
+
+impl NodeArgs {
+    pub fn http_url(&self) -> String {
+        format!("http://{}:{}", self.tendermint_host, self.tendermint_port)
+    }
+
+    pub fn websocket_url(&self) -> String {
+        format!("ws://{}:{}/websocket", self.tendermint_host, self.tendermint_port)
+    }
+}
+
+/// The listeners and their limits.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Host the WebSocket streams listen on.
+    #[arg(long, env = "PLANETMINT_WSSERVER_HOST", default_value = "localhost")]
+    pub ws_host: String,
+    /// Port the WebSocket streams listen on.
+    #[arg(long, env = "PLANETMINT_WSSERVER_PORT", default_value_t = 9985)]
+    pub ws_port: u16,
+    /// Scheme of the stream URLs the API root advertises (ws or wss).
+    #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_SCHEME", default_value = "ws", value_parser = ["ws", "wss"])]
+    pub advertised_scheme: String,
+    /// Host of the stream URLs the API root advertises.
+    #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_HOST", default_value = "localhost")]
+    pub advertised_host: String,
+    /// Port of the stream URLs the API root advertises.
+    #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_PORT", default_value_t = 9985)]
+    pub advertised_port: u16,
+    /// host:port of the HTTP API root (and /metrics).
+    #[arg(long, env = "PLANETMINT_SERVER_BIND", default_value = "localhost:9984")]
+    pub api_bind: String,
+    /// How often the server pings each subscriber.
+    #[arg(long, env = "PLANETMINT_STREAM_PING_INTERVAL", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub ping_interval: Duration,
+    /// A subscriber silent (no frame, not even a pong) this long is closed.
+    #[arg(long, env = "PLANETMINT_STREAM_IDLE_TIMEOUT", default_value = "90s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+    /// Most subscribers at once; further upgrades get 503.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_CLIENTS", default_value_t = 10_000)]
+    pub max_clients: usize,
+    /// Transaction messages a subscriber may fall behind before it is closed as a slow
+    /// consumer. The default holds ten blocks of 10,000 transactions; the messages are
+    /// shared, so this costs about 200 bytes a message once, not per subscriber.
+    #[arg(long, env = "PLANETMINT_STREAM_QUEUE", default_value_t = 100_000)]
+    pub queue: usize,
+    /// Block messages a `valid_blocks` subscriber may fall behind.
+    #[arg(long, env = "PLANETMINT_STREAM_BLOCK_QUEUE", default_value_t = 1_000)]
+    pub block_queue: usize,
+}
+
+/// A setting that parsed but makes no sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--idle-timeout ({idle:?}) must be longer than --ping-interval ({ping:?}), or live clients would be cut off")]
+    IdleNotAfterPing { idle: Duration, ping: Duration },
+    #[error("--ping-interval must be positive")]
+    ZeroPing,
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
+    #[error("--api-bind must be host:port, got {0:?}")]
+    ApiBind(String),
+}
+
+impl ServerArgs {
+    /// Checks what clap cannot.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.ping_interval.is_zero() {
+            return Err(ConfigError::ZeroPing);
+        }
+        if self.idle_timeout <= self.ping_interval {
+            return Err(ConfigError::IdleNotAfterPing {
+                idle: self.idle_timeout,
+                ping: self.ping_interval,
+            });
+        }
+        for (name, value) in [
+            ("--max-clients", self.max_clients),
+            ("--queue", self.queue),
+            ("--block-queue", self.block_queue),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        match self.api_bind.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(()),
+            _ => Err(ConfigError::ApiBind(self.api_bind.clone())),
+        }
+    }
+
+    /// Where clients are told the streams are: `{scheme}://{host}:{port}`.
+    pub fn advertised_ws_url(&self) -> String {
+        format!(
+            "{}://{}:{}",
+            self.advertised_scheme, self.advertised_host, self.advertised_port
+        )
+    }
+
+    pub fn session(&self) -> SessionConfig {
+        SessionConfig {
+            ping_interval: self.ping_interval,
+            idle_timeout: self.idle_timeout,
+        }
+    }
+}
+
+/// Parses a dialect flag: `0.34`, `0.37` or `0.38` (a leading `v` is allowed).
+pub fn parse_dialect(text: &str) -> Result<CompatMode, String> {
+    match text.trim_start_matches('v') {
+        "0.34" => Ok(CompatMode::V0_34),
+        "0.37" => Ok(CompatMode::V0_37),
+        "0.38" => Ok(CompatMode::V0_38),
+        _ => Err("expected 0.34, 0.37 or 0.38".into()),
+    }
+}

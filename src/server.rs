@@ -1,0 +1,209 @@
+//! Server: the two listeners, their routes and limits, and orderly shutdown.
+//!
+//! In: bound listeners, the hub, the shutdown token. Out: the API root and `/metrics` on
+//! the API listener (Planetmint's port 9984), the two streams on the WebSocket listener
+//! (9985). Each accepted subscriber holds a permit of a semaphore sized `--max-clients`,
+//! so the limit is checked before the upgrade (503) and released however the session
+//! ends. On shutdown the listeners stop accepting, every session sends close 1001, and
+//! [`serve`] returns once they are all gone or [`SHUTDOWN_GRACE`] has passed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::cors::{Any, CorsLayer};
+use tracing::{info, warn};
+
+use crate::config::ServerArgs;
+use crate::hub::{Hub, Stream};
+use crate::metrics::{ClientEnd, Metrics};
+use crate::sessions::{self, MAX_CLIENT_MESSAGE, SessionConfig};
+
+/// How long shutdown waits for sessions to deliver their close frames. The process must
+/// be gone within 5 s of SIGTERM (what orchestrators wait before SIGKILL); this leaves a
+/// second for everything else.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+/// Bytes tungstenite reserves to read each connection. Clients only send pings and pongs,
+/// so 4 KiB (instead of its 128 KiB default) keeps idle connections cheap; larger client
+/// messages still arrive, in more reads, up to [`MAX_CLIENT_MESSAGE`].
+const READ_BUFFER: usize = 4 << 10;
+
+pub const TRANSACTIONS_PATH: &str = "/api/v1/streams/valid_transactions";
+pub const BLOCKS_PATH: &str = "/api/v1/streams/valid_blocks";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("serving: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Both listeners, bound before serving so callers (and tests on port 0) know the ports.
+pub struct Listeners {
+    pub api: TcpListener,
+    pub ws: TcpListener,
+}
+
+impl Listeners {
+    pub async fn bind(args: &ServerArgs) -> Result<Self, ServerError> {
+        let bind = |addr: String| async move {
+            TcpListener::bind(&addr)
+                .await
+                .map_err(|source| ServerError::Bind { addr, source })
+        };
+        Ok(Listeners {
+            api: bind(args.api_bind.clone()).await?,
+            ws: bind(format!("{}:{}", args.ws_host, args.ws_port)).await?,
+        })
+    }
+
+    pub fn api_addr(&self) -> std::io::Result<SocketAddr> {
+        self.api.local_addr()
+    }
+
+    pub fn ws_addr(&self) -> std::io::Result<SocketAddr> {
+        self.ws.local_addr()
+    }
+}
+
+#[derive(Clone)]
+struct StreamState {
+    hub: Hub,
+    clients: Arc<Semaphore>,
+    session: SessionConfig,
+    shutdown: CancellationToken,
+    sessions: TaskTracker,
+    metrics: Arc<Metrics>,
+}
+
+/// Serves both listeners until `shutdown` is cancelled and the sessions have closed.
+pub async fn serve(
+    listeners: Listeners,
+    args: &ServerArgs,
+    hub: Hub,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
+    let sessions = TaskTracker::new();
+    let state = StreamState {
+        hub,
+        clients: Arc::new(Semaphore::new(args.max_clients)),
+        session: args.session(),
+        shutdown: shutdown.clone(),
+        sessions: sessions.clone(),
+        metrics: metrics.clone(),
+    };
+    let streams = Router::new()
+        .route(TRANSACTIONS_PATH, get(transactions))
+        .route(BLOCKS_PATH, get(blocks))
+        .with_state(state);
+    let api = api_router(&args.advertised_ws_url(), metrics);
+    info!(
+        api = %listeners.api_addr().map_err(ServerError::Serve)?,
+        streams = %listeners.ws_addr().map_err(ServerError::Serve)?,
+        "listening"
+    );
+    let api_server = axum::serve(listeners.api, api)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let ws_server = axum::serve(listeners.ws, streams)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let (api_result, ws_result) = tokio::join!(api_server.into_future(), ws_server.into_future());
+    api_result.map_err(ServerError::Serve)?;
+    ws_result.map_err(ServerError::Serve)?;
+    sessions.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, sessions.wait()).await.is_err() {
+        warn!(
+            left = sessions.len(),
+            "sessions still open after the shutdown grace; dropping them"
+        );
+    }
+    Ok(())
+}
+
+async fn transactions(state: State<StreamState>, upgrade: WebSocketUpgrade) -> Response {
+    subscribe(state, upgrade, Stream::Transactions)
+}
+
+async fn blocks(state: State<StreamState>, upgrade: WebSocketUpgrade) -> Response {
+    subscribe(state, upgrade, Stream::Blocks)
+}
+
+fn subscribe(State(state): State<StreamState>, upgrade: WebSocketUpgrade, stream: Stream) -> Response {
+    let Ok(permit) = state.clients.clone().try_acquire_owned() else {
+        state.metrics.record_client_end(ClientEnd::TooManyClients);
+        warn!(stream = stream.as_str(), "refused subscriber: client limit reached");
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many clients\n").into_response();
+    };
+    // Subscribing before the upgrade completes means the client's stream starts with the
+    // first block published after its request was accepted.
+    let frames = state.hub.subscribe(stream);
+    let sessions = state.sessions.clone();
+    upgrade
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .read_buffer_size(READ_BUFFER)
+        .on_upgrade(move |socket| {
+            sessions.track_future(sessions::run(
+                socket,
+                frames,
+                stream,
+                state.session,
+                state.shutdown,
+                state.metrics,
+                permit,
+            ))
+        })
+}
+
+/// The API root in Planetmint's shape, listing only what this service serves.
+fn api_router(ws_url: &str, metrics: Arc<Metrics>) -> Router {
+    let v1 = json!({
+        "docs": "https://docs.planetmint.io/projects/server/en/latest/websocket-event-stream-api.html",
+        "streams": format!("{ws_url}{TRANSACTIONS_PATH}"),
+        "streamedblocks": format!("{ws_url}{BLOCKS_PATH}"),
+    });
+    let root = json!({
+        "api": {"v1": v1.clone()},
+        "docs": "https://docs.planetmint.io/projects/server/en/latest/",
+        "software": "planetmint-stream",
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let v1_handler = move || {
+        let v1 = v1.clone();
+        async move { Json(v1) }
+    };
+    Router::new()
+        .route("/", get(move || async move { Json(root) }))
+        .route("/api/v1", get(v1_handler.clone()))
+        .route("/api/v1/", get(v1_handler))
+        .route(
+            "/metrics",
+            get(move |_: Request| async move {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    metrics.render(),
+                )
+            }),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET]),
+        )
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env sh
+# Regenerate fixtures/ from Planetmint's own Python libraries.
+#
+#   tools/regen.sh            creates tools/.venv (once), installs tools/requirements.txt,
+#                             runs tools/gen_fixtures.py (writes fixtures/*.jsonl)
+#   PYTHON=python3.11 VENV=/tmp/pmvenv tools/regen.sh   to choose interpreter / venv dir
+#
+# The fixtures depend on Python 3.11 behaviour (json module, int digit limit), so prefer it.
+set -eu
+cd "$(dirname "$0")/.."
+if [ -z "${PYTHON:-}" ]; then
+    if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi
+fi
+VENV="${VENV:-tools/.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+exec "$VENV/bin/python" tools/gen_fixtures.py "$@"
