@@ -2,7 +2,8 @@
 # Regenerate fixtures/ from Planetmint's own Python libraries.
 #
 #   tools/regen.sh            creates tools/.venv (once), installs tools/requirements.txt,
-#                             runs tools/gen_fixtures.py (writes fixtures/*.jsonl)
+#                             runs tools/gen_fixtures.py (writes fixtures/*.jsonl) and
+#                             tools/gen_chains.py (writes fixtures/chains/)
 #   PYTHON=python3.11 VENV=/tmp/pmvenv tools/regen.sh   to choose interpreter / venv dir
 #
 # The fixtures depend on Python 3.11 behaviour (json module, int digit limit), so prefer it.
@@ -16,4 +17,5 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tools/requirements.txt
-exec "$VENV/bin/python" tools/gen_fixtures.py "$@"
+"$VENV/bin/python" tools/gen_fixtures.py "$@"
+exec "$VENV/bin/python" tools/gen_chains.py
