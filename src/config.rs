@@ -33,7 +33,10 @@ impl NodeArgs {
     }
 
     pub fn websocket_url(&self) -> String {
-        format!("ws://{}:{}/websocket", self.tendermint_host, self.tendermint_port)
+        format!(
+            "ws://{}:{}/websocket",
+            self.tendermint_host, self.tendermint_port
+        )
     }
 }
 
@@ -50,10 +53,18 @@ pub struct ServerArgs {
     #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_SCHEME", default_value = "ws", value_parser = ["ws", "wss"])]
     pub advertised_scheme: String,
     /// Host of the stream URLs the API root advertises.
-    #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_HOST", default_value = "localhost")]
+    #[arg(
+        long,
+        env = "PLANETMINT_WSSERVER_ADVERTISED_HOST",
+        default_value = "localhost"
+    )]
     pub advertised_host: String,
     /// Port of the stream URLs the API root advertises.
-    #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_PORT", default_value_t = 9985)]
+    #[arg(
+        long,
+        env = "PLANETMINT_WSSERVER_ADVERTISED_PORT",
+        default_value_t = 9985
+    )]
     pub advertised_port: u16,
     /// host:port of the HTTP API root (and /metrics).
     #[arg(long, env = "PLANETMINT_SERVER_BIND", default_value = "localhost:9984")]
@@ -80,7 +91,9 @@ pub struct ServerArgs {
 /// A setting that parsed but makes no sense.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("--idle-timeout ({idle:?}) must be longer than --ping-interval ({ping:?}), or live clients would be cut off")]
+    #[error(
+        "--idle-timeout ({idle:?}) must be longer than --ping-interval ({ping:?}), or live clients would be cut off"
+    )]
     IdleNotAfterPing { idle: Duration, ping: Duration },
     #[error("--ping-interval must be positive")]
     ZeroPing,

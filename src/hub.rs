@@ -90,7 +90,8 @@ impl Hub {
             let _ = self.transactions.send(frame.clone());
         }
         let _ = self.blocks.send(block_frame[0].clone());
-        self.metrics.record_published(block.height, transactions.len());
+        self.metrics
+            .record_published(block.height, transactions.len());
     }
 }
 

@@ -117,7 +117,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             threads,
         } => {
-            let encoding = if json { Encoding::Json } else { Encoding::Base64 };
+            let encoding = if json {
+                Encoding::Json
+            } else {
+                Encoding::Base64
+            };
             let threads = threads.unwrap_or_else(parallel::available_threads);
             let stdout = io::stdout().lock();
             let summary = match file {
@@ -153,8 +157,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
             server,
         ),
-        Command::Record { node, from, to, out } => {
-            let from = Height::new(from).ok_or_else(|| UsageError("--from must be at least 1".into()))?;
+        Command::Record {
+            node,
+            from,
+            to,
+            out,
+        } => {
+            let from =
+                Height::new(from).ok_or_else(|| UsageError("--from must be at least 1".into()))?;
             let to = to
                 .map(|to| Height::new(to).filter(|to| *to >= from))
                 .map(|to| to.ok_or_else(|| UsageError("--to must be at least --from".into())))

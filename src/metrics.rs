@@ -39,7 +39,8 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn record_seen(&self, transactions: usize) {
-        self.transactions_seen.fetch_add(transactions as u64, Relaxed);
+        self.transactions_seen
+            .fetch_add(transactions as u64, Relaxed);
     }
 
     pub fn record_published(&self, height: Height, transactions: usize) {
@@ -101,18 +102,78 @@ impl Metrics {
             );
         };
         let get = |c: &AtomicU64| c.load(Relaxed);
-        metric("planetmint_stream_blocks_total", "counter", "Blocks published.", get(&self.blocks));
-        metric("planetmint_stream_transactions_seen_total", "counter", "Transactions seen in blocks.", get(&self.transactions_seen));
-        metric("planetmint_stream_transactions_published_total", "counter", "Transactions published.", get(&self.published));
-        metric("planetmint_stream_transactions_unverifiable_total", "counter", "Published transactions with a part that could not be verified.", get(&self.unverifiable));
-        metric("planetmint_stream_last_height", "gauge", "Height of the last published block.", get(&self.last_height));
-        metric("planetmint_stream_app_hash_mismatches_total", "counter", "Blocks whose computed app hash differs from the node's.", get(&self.app_hash_mismatches));
-        metric("planetmint_stream_node_reconnects_total", "counter", "Reconnections to the node.", get(&self.node_reconnects));
-        metric("planetmint_stream_subscribers", "gauge", "Connected stream subscribers.", get(&self.subscribers));
-        metric("planetmint_stream_slow_consumers_closed_total", "counter", "Subscribers closed for falling a whole queue behind.", get(&self.slow_consumers));
-        metric("planetmint_stream_idle_timeouts_total", "counter", "Subscribers closed for silence.", get(&self.idle_timeouts));
-        metric("planetmint_stream_oversized_messages_total", "counter", "Subscribers closed for sending a message over the limit.", get(&self.oversized_messages));
-        metric("planetmint_stream_refused_clients_total", "counter", "Upgrades refused at the client limit.", get(&self.refused_clients));
+        metric(
+            "planetmint_stream_blocks_total",
+            "counter",
+            "Blocks published.",
+            get(&self.blocks),
+        );
+        metric(
+            "planetmint_stream_transactions_seen_total",
+            "counter",
+            "Transactions seen in blocks.",
+            get(&self.transactions_seen),
+        );
+        metric(
+            "planetmint_stream_transactions_published_total",
+            "counter",
+            "Transactions published.",
+            get(&self.published),
+        );
+        metric(
+            "planetmint_stream_transactions_unverifiable_total",
+            "counter",
+            "Published transactions with a part that could not be verified.",
+            get(&self.unverifiable),
+        );
+        metric(
+            "planetmint_stream_last_height",
+            "gauge",
+            "Height of the last published block.",
+            get(&self.last_height),
+        );
+        metric(
+            "planetmint_stream_app_hash_mismatches_total",
+            "counter",
+            "Blocks whose computed app hash differs from the node's.",
+            get(&self.app_hash_mismatches),
+        );
+        metric(
+            "planetmint_stream_node_reconnects_total",
+            "counter",
+            "Reconnections to the node.",
+            get(&self.node_reconnects),
+        );
+        metric(
+            "planetmint_stream_subscribers",
+            "gauge",
+            "Connected stream subscribers.",
+            get(&self.subscribers),
+        );
+        metric(
+            "planetmint_stream_slow_consumers_closed_total",
+            "counter",
+            "Subscribers closed for falling a whole queue behind.",
+            get(&self.slow_consumers),
+        );
+        metric(
+            "planetmint_stream_idle_timeouts_total",
+            "counter",
+            "Subscribers closed for silence.",
+            get(&self.idle_timeouts),
+        );
+        metric(
+            "planetmint_stream_oversized_messages_total",
+            "counter",
+            "Subscribers closed for sending a message over the limit.",
+            get(&self.oversized_messages),
+        );
+        metric(
+            "planetmint_stream_refused_clients_total",
+            "counter",
+            "Upgrades refused at the client limit.",
+            get(&self.refused_clients),
+        );
         let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(
             out,

@@ -17,7 +17,12 @@ use crate::source::{Height, RawBlock};
 use crate::validate::block::{JudgedBlock, Refusal, judge};
 
 /// Runs until the source closes its channel.
-pub async fn run(mut blocks: mpsc::Receiver<RawBlock>, hub: Hub, metrics: Arc<Metrics>, threads: usize) {
+pub async fn run(
+    mut blocks: mpsc::Receiver<RawBlock>,
+    hub: Hub,
+    metrics: Arc<Metrics>,
+    threads: usize,
+) {
     // Our app hash after the last block, to compare with the next block's header.
     let mut pending_check: Option<(Height, String)> = None;
     while let Some(block) = blocks.recv().await {

@@ -119,15 +119,18 @@ pub async fn serve(
         streams = %listeners.ws_addr().map_err(ServerError::Serve)?,
         "listening"
     );
-    let api_server = axum::serve(listeners.api, api)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let api_server =
+        axum::serve(listeners.api, api).with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let ws_server = axum::serve(listeners.ws, streams)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let (api_result, ws_result) = tokio::join!(api_server.into_future(), ws_server.into_future());
     api_result.map_err(ServerError::Serve)?;
     ws_result.map_err(ServerError::Serve)?;
     sessions.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, sessions.wait()).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, sessions.wait())
+        .await
+        .is_err()
+    {
         warn!(
             left = sessions.len(),
             "sessions still open after the shutdown grace; dropping them"
@@ -144,10 +147,17 @@ async fn blocks(state: State<StreamState>, upgrade: WebSocketUpgrade) -> Respons
     subscribe(state, upgrade, Stream::Blocks)
 }
 
-fn subscribe(State(state): State<StreamState>, upgrade: WebSocketUpgrade, stream: Stream) -> Response {
+fn subscribe(
+    State(state): State<StreamState>,
+    upgrade: WebSocketUpgrade,
+    stream: Stream,
+) -> Response {
     let Ok(permit) = state.clients.clone().try_acquire_owned() else {
         state.metrics.record_client_end(ClientEnd::TooManyClients);
-        warn!(stream = stream.as_str(), "refused subscriber: client limit reached");
+        warn!(
+            stream = stream.as_str(),
+            "refused subscriber: client limit reached"
+        );
         return (StatusCode::SERVICE_UNAVAILABLE, "too many clients\n").into_response();
     };
     // Subscribing before the upgrade completes means the client's stream starts with the

@@ -25,7 +25,10 @@ pub enum Source {
     /// A live CometBFT node.
     Node(NodeArgs),
     /// A recorded chain file.
-    Replay { path: PathBuf, options: ReplayOptions },
+    Replay {
+        path: PathBuf,
+        options: ReplayOptions,
+    },
 }
 
 /// Runs the service until `shutdown` is cancelled. A replay that reaches the end of its
@@ -49,9 +52,12 @@ pub async fn run(
     let source_metrics = metrics.clone();
     let source = tokio::spawn(async move {
         match source {
-            Source::Node(node) => node::follow(node, blocks_tx, source_metrics, source_shutdown).await,
+            Source::Node(node) => {
+                node::follow(node, blocks_tx, source_metrics, source_shutdown).await
+            }
             Source::Replay { path, options } => {
-                if let Err(e) = chain_file::replay(&path, options, blocks_tx, source_shutdown).await {
+                if let Err(e) = chain_file::replay(&path, options, blocks_tx, source_shutdown).await
+                {
                     error!(error = %e, path = %path.display(), "replay stopped");
                 }
             }

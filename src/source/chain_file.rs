@@ -49,13 +49,19 @@ pub fn parse_status(line: &str) -> Result<status::Response, SourceError> {
 }
 
 /// Parses one block line in `dialect`.
-pub fn parse_block(line: &str, number: usize, dialect: CompatMode) -> Result<RawBlock, SourceError> {
+pub fn parse_block(
+    line: &str,
+    number: usize,
+    dialect: CompatMode,
+) -> Result<RawBlock, SourceError> {
     let bad = |what: String| SourceError::ChainFile { line: number, what };
     let parsed: BlockLine = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
     let block = block::Response::from_string(parsed.block.get()).map_err(|e| bad(e.to_string()))?;
-    let results = parse_block_results(parsed.block_results.get(), dialect)
-        .map_err(|e| bad(e.to_string()))?;
-    if block.block.header.height.value() != parsed.height || results.height != block.block.header.height {
+    let results =
+        parse_block_results(parsed.block_results.get(), dialect).map_err(|e| bad(e.to_string()))?;
+    if block.block.header.height.value() != parsed.height
+        || results.height != block.block.header.height
+    {
         return Err(bad("heights of the line, block and results differ".into()));
     }
     let app_hash = (dialect == CompatMode::V0_38).then_some(&results.app_hash);
@@ -72,7 +78,9 @@ pub fn parse_block_results(
     dialect: CompatMode,
 ) -> Result<block_results::Response, tendermint_rpc::Error> {
     match dialect {
-        CompatMode::V0_34 => block_results::v0_34::DialectResponse::from_string(text).map(Into::into),
+        CompatMode::V0_34 => {
+            block_results::v0_34::DialectResponse::from_string(text).map(Into::into)
+        }
         _ => block_results::Response::from_string(text),
     }
 }
@@ -176,13 +184,15 @@ pub async fn record(
         }
     };
     let status_text = get("/status".into()).await?;
-    let status = status::Response::from_string(&status_text).map_err(|e| SourceError::Rpc(e.to_string()))?;
+    let status =
+        status::Response::from_string(&status_text).map_err(|e| SourceError::Rpc(e.to_string()))?;
     let dialect = match node.dialect {
         Some(dialect) => dialect,
         None => dialect_from_version(&status.node_info.version.to_string())?,
     };
     let to = to.map_or(status.sync_info.latest_block_height.value(), Height::get);
-    out.write_all(format!("{{\"status\":{status_text}}}\n").as_bytes()).await?;
+    out.write_all(format!("{{\"status\":{status_text}}}\n").as_bytes())
+        .await?;
     let mut written = 0;
     for height in from.get()..=to {
         let block = get(format!("/block?height={height}")).await?;
@@ -201,7 +211,8 @@ pub async fn record(
             }
         };
         out.write_all(
-            format!("{{\"height\":{height},\"block\":{block},\"block_results\":{results}}}\n").as_bytes(),
+            format!("{{\"height\":{height},\"block\":{block},\"block_results\":{results}}}\n")
+                .as_bytes(),
         )
         .await?;
         written += 1;

@@ -46,8 +46,8 @@ impl fmt::Display for Height {
 
 /// The RPC dialect of the node, chosen from `/status` or by flag.
 pub fn dialect_from_version(version: &str) -> Result<CompatMode, SourceError> {
-    let version: tendermint::Version = serde_json::from_value(version.into())
-        .map_err(|e| SourceError::Dialect(e.to_string()))?;
+    let version: tendermint::Version =
+        serde_json::from_value(version.into()).map_err(|e| SourceError::Dialect(e.to_string()))?;
     CompatMode::from_version(version).map_err(|e| SourceError::Dialect(e.to_string()))
 }
 

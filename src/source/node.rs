@@ -112,7 +112,10 @@ async fn session(
         .await
         .map_err(rpc)?;
     let mut driver = tokio::spawn(driver.run());
-    let mut events = ws.subscribe(EventType::NewBlock.into()).await.map_err(rpc)?;
+    let mut events = ws
+        .subscribe(EventType::NewBlock.into())
+        .await
+        .map_err(rpc)?;
     info!(
         node = %node.http_url(),
         %dialect,
@@ -195,7 +198,11 @@ async fn send(
 }
 
 /// A block and its results over HTTP, for heights the event stream did not deliver.
-async fn fetch(http: &HttpClient, height: Height, dialect: CompatMode) -> Result<RawBlock, SourceError> {
+async fn fetch(
+    http: &HttpClient,
+    height: Height,
+    dialect: CompatMode,
+) -> Result<RawBlock, SourceError> {
     let block = http
         .block(tendermint::block::Height::try_from(height.get()).map_err(rpc)?)
         .await

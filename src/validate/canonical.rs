@@ -47,6 +47,8 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(object) => write_object(object, out),
+        // Callers check `contains_unencodable` first; this placeholder is never hashed.
+        Value::Unencodable => out.extend_from_slice(b"null"),
     }
 }
 

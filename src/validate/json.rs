@@ -10,20 +10,23 @@
 //! - integers are exact at any size (`-0` is `0`); a fraction or exponent makes a float,
 //!   parsed with correct rounding and overflowing to infinity like Python's `float()`;
 //! - raw control characters inside strings are refused (Python's `strict=True`);
-//! - a `\u` escape of a lone surrogate is refused here, because Python can decode it but
-//!   Planetmint can never serialize (hence never hash) it: refusing early gives the same verdict.
+//! - a `\u` escape of a lone surrogate decodes (Python's `str` can hold one) into
+//!   [`Value::Unencodable`]: Planetmint fails the moment it serializes such a string, so the
+//!   string's content can never matter, only where it sits.
 //!
-//! Nesting is bounded by [`MAX_DEPTH`] so hostile input can never overflow the stack.
+//! Nesting is bounded by [`MAX_DEPTH`] so hostile input can never overflow the stack; the
+//! depth reached is reported so the transaction rules can apply Planetmint's own, lower,
+//! limit.
 
 use std::fmt;
 
-/// Deepest nesting of arrays and objects we accept.
+/// Deepest nesting of arrays and objects we decode.
 ///
-/// Python's decoder fails with `RecursionError` somewhere below its recursion limit of 1000,
-/// and Planetmint serializes the tree twice more on the same stack, so real transactions never
-/// come near this. 512 keeps our recursive decoder, serializer and `Drop` far inside a 2 MiB
-/// thread stack while staying above anything a Planetmint client produces.
-pub const MAX_DEPTH: usize = 512;
+/// Python's `json.loads` fails with `RecursionError` a little below its recursion limit of
+/// 1000 (how far below depends on the caller's stack). Decoding as deep as Python does keeps
+/// the ids of refused transactions equal to Planetmint's; the tests check that this depth
+/// stays far inside a 2 MiB thread stack for our decoder, serializer and `Drop`.
+pub const MAX_DEPTH: usize = 960;
 
 /// Largest integer literal Python's `int()` converts (CPython 3.11's
 /// `sys.get_int_max_str_digits()` default); longer ones raise `ValueError` in `json.loads`.
@@ -42,6 +45,19 @@ pub enum Value {
     Str(String),
     Array(Vec<Value>),
     Object(Object),
+    /// A string holding a lone surrogate escape (`"\ud800"`). Python decodes it, but no
+    /// serializer Planetmint uses can encode it: any id or message over it fails.
+    Unencodable,
+}
+
+/// A decoded document and what the transaction rules need to know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub value: Value,
+    /// Deepest nesting of arrays and objects (a scalar is 0, `[]` is 1).
+    pub depth: usize,
+    /// Whether any [`Value::Unencodable`] occurs.
+    pub unencodable: bool,
 }
 
 /// A JSON object: keys unique and sorted by code point, which is the order the canonical form
@@ -150,6 +166,17 @@ impl Value {
             Value::Str(_) => "string",
             Value::Array(_) => "array",
             Value::Object(_) => "object",
+            Value::Unencodable => "string",
+        }
+    }
+
+    /// Whether a [`Value::Unencodable`] occurs anywhere inside.
+    pub fn contains_unencodable(&self) -> bool {
+        match self {
+            Value::Unencodable => true,
+            Value::Array(items) => items.iter().any(Value::contains_unencodable),
+            Value::Object(object) => object.iter().any(|(_, v)| v.contains_unencodable()),
+            _ => false,
         }
     }
 }
@@ -165,17 +192,22 @@ pub enum DecodeError {
     TooDeep,
     #[error("integer longer than {MAX_INT_DIGITS} digits")]
     IntTooLong,
-    #[error("lone surrogate escape at byte {0}")]
-    LoneSurrogate(usize),
 }
 
 /// Decodes raw transaction bytes as Planetmint does: UTF-8, then `json.loads`.
 pub fn decode(raw: &[u8]) -> Result<Value, DecodeError> {
+    decode_document(raw).map(|doc| doc.value)
+}
+
+/// [`decode`], also reporting the depth reached and whether a lone surrogate occurred.
+pub fn decode_document(raw: &[u8]) -> Result<Document, DecodeError> {
     let text = std::str::from_utf8(raw).map_err(|e| DecodeError::Utf8(e.valid_up_to()))?;
     let mut parser = Parser {
         bytes: text.as_bytes(),
         pos: 0,
         depth: 0,
+        max_depth: 0,
+        unencodable: false,
     };
     parser.skip_ws();
     let value = parser.value()?;
@@ -183,13 +215,25 @@ pub fn decode(raw: &[u8]) -> Result<Value, DecodeError> {
     if parser.pos != parser.bytes.len() {
         return Err(parser.err("extra data"));
     }
-    Ok(value)
+    Ok(Document {
+        value,
+        depth: parser.max_depth,
+        unencodable: parser.unencodable,
+    })
 }
+
+/// Where an object keeps a pair whose key holds a lone surrogate.
+const UNENCODABLE_KEY: &str = "\u{0}unencodable key";
+
+/// Marks a string that holds a lone surrogate.
+struct Unencodable;
 
 struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    max_depth: usize,
+    unencodable: bool,
 }
 
 impl Parser<'_> {
@@ -220,7 +264,7 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'{') => self.nested(Self::object),
             Some(b'[') => self.nested(Self::array),
-            Some(b'"') => Ok(Value::Str(self.string()?)),
+            Some(b'"') => self.string_value(),
             Some(b'n') if self.eat_literal(b"null") => Ok(Value::Null),
             Some(b't') if self.eat_literal(b"true") => Ok(Value::Bool(true)),
             Some(b'f') if self.eat_literal(b"false") => Ok(Value::Bool(false)),
@@ -240,6 +284,7 @@ impl Parser<'_> {
             return Err(DecodeError::TooDeep);
         }
         self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
         let value = inner(self);
         self.depth -= 1;
         value
@@ -257,6 +302,9 @@ impl Parser<'_> {
             if self.peek() != Some(b'"') {
                 return Err(self.err("expecting property name in double quotes"));
             }
+            // A key with a lone surrogate makes its object as unencodable as a value with one
+            // would; its value no longer matters, so the pair is kept as an unencodable
+            // value under a name that cannot be typed in JSON without an escape.
             let key = self.string()?;
             self.skip_ws();
             if self.peek() != Some(b':') {
@@ -265,7 +313,13 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_ws();
             let value = self.value()?;
-            pairs.push((key, value));
+            pairs.push(match key {
+                Ok(key) => (key, value),
+                Err(Unencodable) => {
+                    self.unencodable = true;
+                    (UNENCODABLE_KEY.to_owned(), Value::Unencodable)
+                }
+            });
             self.skip_ws();
             match self.peek() {
                 Some(b',') => {
@@ -306,9 +360,21 @@ impl Parser<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, DecodeError> {
+    fn string_value(&mut self) -> Result<Value, DecodeError> {
+        Ok(match self.string()? {
+            Ok(text) => Value::Str(text),
+            Err(Unencodable) => {
+                self.unencodable = true;
+                Value::Unencodable
+            }
+        })
+    }
+
+    /// A string; its inner `Err` means it holds a lone surrogate.
+    fn string(&mut self) -> Result<Result<String, Unencodable>, DecodeError> {
         self.pos += 1; // opening quote
         let mut out = String::new();
+        let mut lone = false;
         loop {
             let start = self.pos;
             // Copy the longest run that needs no decoding; the input is valid UTF-8 and the
@@ -325,11 +391,11 @@ impl Parser<'_> {
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(if lone { Err(Unencodable) } else { Ok(out) });
                 }
                 Some(b'\\') => {
                     self.pos += 1;
-                    self.escape(&mut out)?;
+                    lone |= self.escape(&mut out)?;
                 }
                 Some(_) => return Err(self.err("invalid control character")),
                 None => return Err(self.err("unterminated string")),
@@ -337,7 +403,9 @@ impl Parser<'_> {
         }
     }
 
-    fn escape(&mut self, out: &mut String) -> Result<(), DecodeError> {
+    /// Decodes one escape into `out`; true when it was a lone surrogate (then nothing is
+    /// pushed).
+    fn escape(&mut self, out: &mut String) -> Result<bool, DecodeError> {
         let c = match self.peek() {
             Some(b'"') => '"',
             Some(b'\\') => '\\',
@@ -348,7 +416,6 @@ impl Parser<'_> {
             Some(b'r') => '\r',
             Some(b't') => '\t',
             Some(b'u') => {
-                let at = self.pos - 1;
                 self.pos += 1;
                 let first = self.hex4()?;
                 let code = match first {
@@ -363,23 +430,23 @@ impl Parser<'_> {
                                 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
                             } else {
                                 self.pos = save;
-                                return Err(DecodeError::LoneSurrogate(at));
+                                return Ok(true);
                             }
                         } else {
-                            return Err(DecodeError::LoneSurrogate(at));
+                            return Ok(true);
                         }
                     }
-                    0xDC00..=0xDFFF => return Err(DecodeError::LoneSurrogate(at)),
+                    0xDC00..=0xDFFF => return Ok(true),
                     _ => first,
                 };
                 out.push(char::from_u32(code).expect("surrogates handled above"));
-                return Ok(());
+                return Ok(false);
             }
             _ => return Err(self.err("invalid \\escape")),
         };
         self.pos += 1;
         out.push(c);
-        Ok(())
+        Ok(false)
     }
 
     fn hex4(&mut self) -> Result<u32, DecodeError> {
@@ -508,14 +575,11 @@ mod tests {
             decode(br#""\ud83d\ude00\u00e9\/""#).unwrap(),
             Value::Str("\u{1F600}\u{e9}/".into())
         );
-        assert!(matches!(
-            decode(br#""\ud800""#),
-            Err(DecodeError::LoneSurrogate(_))
-        ));
-        assert!(matches!(
-            decode(br#""\ud800\u0041""#),
-            Err(DecodeError::LoneSurrogate(_))
-        ));
+        assert_eq!(decode(br#""\ud800""#).unwrap(), Value::Unencodable);
+        let doc = decode_document(br#"{"a":["\ud800\u0041"],"\udc00":1}"#).unwrap();
+        assert!(doc.unencodable);
+        assert!(doc.value.contains_unencodable());
+        assert_eq!(doc.depth, 2);
         assert!(decode(b"\"a\tb\"").is_err(), "raw control characters");
         assert!(decode(br#""\x""#).is_err());
         assert!(matches!(decode(b"\"\xff\""), Err(DecodeError::Utf8(1))));

@@ -27,6 +27,13 @@ use super::condition::{Condition, ConditionError, Fulfillment, Verification};
 use super::json::{self, DecodeError, Object, Value};
 use super::schema::{self, SchemaError};
 
+/// Deepest nesting a transaction may have. Planetmint deep-copies the body (Python's
+/// `deepcopy` spends two stack frames a level against a recursion limit of 1000), so it
+/// fails somewhere near 490 levels, depending on its own stack; 400 stays clear of that
+/// boundary. The cost: a transaction between 400 and ~490 levels deep, which no client
+/// library produces, is refused although Planetmint might accept it.
+pub const MAX_TX_DEPTH: usize = 400;
+
 /// A transaction id: SHA3-256 of a canonical form, shown as 64 lower-case hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TxId([u8; 32]);
@@ -161,6 +168,10 @@ pub enum Invalid {
     MissingKey(&'static str),
     #[error("unknown operation")]
     UnknownOperation,
+    #[error("nested {0} levels deep, deeper than Planetmint can copy")]
+    TooDeep(usize),
+    #[error("a string holds a lone surrogate, which cannot be encoded")]
+    Unencodable,
     #[error("id is not the hash of the body (computed {computed})")]
     IdMismatch { computed: TxId },
     #[error("{0}")]
@@ -192,6 +203,8 @@ impl Invalid {
             Invalid::NotObject => "not_object",
             Invalid::MissingKey(_) => "missing_key",
             Invalid::UnknownOperation => "unknown_operation",
+            Invalid::TooDeep(_) => "too_deep",
+            Invalid::Unencodable => "unencodable",
             Invalid::IdMismatch { .. } => "id_mismatch",
             Invalid::Schema(e) => e.code(),
             Invalid::Fulfillment { source, .. } | Invalid::Condition { source, .. } => {
@@ -231,7 +244,8 @@ fn check(
     id_out: &mut Option<TxId>,
     operation_out: &mut Option<String>,
 ) -> Result<Transaction, Invalid> {
-    let Value::Object(body) = json::decode(raw)? else {
+    let document = json::decode_document(raw)?;
+    let Value::Object(body) = document.value else {
         return Err(Invalid::NotObject);
     };
     *operation_out = body
@@ -240,27 +254,39 @@ fn check(
         .map(str::to_owned);
 
     // The signed message covers the body as the client sent it, extra keys included, so it
-    // is taken before `body` is cut down to Planetmint's `local_dict`.
+    // is taken before `body` is cut down to Planetmint's `local_dict`. A lone surrogate
+    // anywhere makes it unencodable, which fails the transaction once it gets that far.
     let mut buf = Vec::with_capacity(1024);
-    write_signing_form(&body, &mut buf);
-    let message = Sha3_256::new_with_prefix(&buf);
+    let message = (!document.unencodable).then(|| {
+        write_signing_form(&body, &mut buf);
+        Sha3_256::new_with_prefix(&buf)
+    });
 
     let local = LocalDict::cut(body)?;
+    if document.unencodable && local.body.iter().any(|(_, v)| v.contains_unencodable()) {
+        return Err(Invalid::Unencodable);
+    }
     buf.clear();
     canonical::write_object(&local.body, &mut buf);
     let id = TxId::of(&buf);
     *id_out = Some(id);
-    if local.claimed_id.as_deref() != Some(id.to_string().as_str()) {
-        return Err(Invalid::IdMismatch { computed: id });
-    }
-    if local.operation_missing {
+    match local.operation {
+        OperationKey::Known => {}
+        OperationKey::Unknown => return Err(Invalid::UnknownOperation),
         // from_dict hashes with a default of CREATE, then its constructor reads
         // `tx["operation"]` and raises KeyError.
-        return Err(Invalid::MissingKey("operation"));
+        OperationKey::Missing => return Err(Invalid::MissingKey("operation")),
+    }
+    if document.depth > MAX_TX_DEPTH {
+        return Err(Invalid::TooDeep(document.depth));
+    }
+    if local.claimed_id.as_deref() != Some(id.to_string().as_str()) {
+        return Err(Invalid::IdMismatch { computed: id });
     }
     let local = local.body;
     schema::check(&local)?;
     let mut tx = parse(&local, id)?;
+    let message = message.ok_or(Invalid::Unencodable)?;
 
     for (index, input) in tx.inputs.iter().enumerate() {
         let mut digest = message.clone();
@@ -306,18 +332,27 @@ const ID_KEYS: [&str; 9] = [
 struct LocalDict {
     body: Object,
     claimed_id: Option<String>,
-    operation_missing: bool,
+    operation: OperationKey,
+}
+
+/// What the body's `operation` is, as far as `from_dict` cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OperationKey {
+    Known,
+    Unknown,
+    Missing,
 }
 
 impl LocalDict {
-    /// Mirrors the first lines of `Transaction.from_dict`: the operation must name a
-    /// registered class (missing means CREATE), `version`, the asset key chosen by version,
-    /// `inputs`, `outputs` and `metadata` must be present; `id` may be missing (null).
+    /// Mirrors the first lines of `Transaction.from_dict`: `version`, the asset key chosen
+    /// by version, `inputs`, `outputs` and `metadata` must be present; `id` may be missing
+    /// (null); a missing operation is hashed as CREATE. Whether the operation names a
+    /// registered class is only noted: the id is computed either way.
     fn cut(mut body: Object) -> Result<Self, Invalid> {
-        let operation_missing = match body.get("operation") {
-            None => true,
-            Some(Value::Str(name)) if Operation::parse(name).is_some() => false,
-            Some(_) => return Err(Invalid::UnknownOperation),
+        let operation = match body.get("operation") {
+            None => OperationKey::Missing,
+            Some(Value::Str(name)) if Operation::parse(name).is_some() => OperationKey::Known,
+            Some(_) => OperationKey::Unknown,
         };
         let version = body.get("version").ok_or(Invalid::MissingKey("version"))?;
         // `get_asset_obj`: version 2.0 reads `asset`, falling back to `assets`, and stores
@@ -345,13 +380,13 @@ impl LocalDict {
         let claimed_id = body.get("id").and_then(Value::as_str).map(str::to_owned);
         body.retain(|k| ID_KEYS.contains(&k));
         body.insert("id", Value::Null);
-        if operation_missing {
+        if operation == OperationKey::Missing {
             body.insert("operation", Value::Str("CREATE".into()));
         }
         Ok(LocalDict {
             body,
             claimed_id,
-            operation_missing,
+            operation,
         })
     }
 }
