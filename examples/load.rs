@@ -1,0 +1,285 @@
+//! Load tool: latency and throughput of the stream from block in to last client, and the
+//! memory an idle connection costs.
+//!
+//! ```sh
+//! cargo run --release --example load                      # the full matrix
+//! cargo run --release --example load -- --clients 100 --txs 100 --blocks 20
+//! ```
+//!
+//! The server side is the real service minus the node: blocks of valid transactions (from
+//! `fixtures/chains`) go into the validate stage's channel, are validated, published by the
+//! hub and sent by the real WebSocket server. The clients run in a child process (this same
+//! program with `--clients-only`), so the server's memory and CPU are its own. For each
+//! block the child reports on a pipe when its last client has the block's last message;
+//! latency is from handing the block to the pipeline to that report. Blocks are sent one
+//! at a time for latency, then back to back for throughput. Idle memory is the server
+//! process's RSS growth when 10,000 clients connect and stay silent, divided by 10,000.
+//!
+//! Stops by itself: every wait is bounded.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use planetmint_stream::config::ServerArgs;
+use planetmint_stream::hub::Hub;
+use planetmint_stream::metrics::Metrics;
+use planetmint_stream::server::{self, Listeners};
+use planetmint_stream::source::chain_file::{parse_block, parse_status};
+use planetmint_stream::source::{Height, RawBlock, dialect_from_version};
+use planetmint_stream::validate::validate;
+
+/// How long one block may take to reach every client before the run is declared stuck.
+const BLOCK_DEADLINE: Duration = Duration::from_secs(60);
+/// Clients connecting at once: the listener's accept backlog is 1024.
+const CONNECT_BATCH: usize = 500;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--clients-only") {
+        let addr = args[1].clone();
+        let clients: usize = args[2].parse().expect("client count");
+        let per_block: usize = args[3].parse().expect("transactions per block");
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(run_clients(addr, clients, per_block));
+        return;
+    }
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.split(',').map(|n| n.parse().expect("number")).collect::<Vec<usize>>())
+    };
+    let clients = flag("--clients").unwrap_or_else(|| vec![1, 100, 1_000, 10_000]);
+    let txs = flag("--txs").unwrap_or_else(|| vec![100, 1_000]);
+    let blocks = flag("--blocks").map_or(10, |b| b[0]);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let pool = valid_transactions();
+    println!("clients  txs/block  p50_ms  p99_ms  max_ms  msgs/s (back to back)");
+    for &t in &txs {
+        for &c in &clients {
+            runtime.block_on(scenario(&pool, c, t, blocks));
+        }
+    }
+    runtime.block_on(idle_memory(10_000));
+}
+
+/// Valid transactions of the fixture chains, to fill synthetic blocks with.
+fn valid_transactions() -> Vec<Vec<u8>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chains/cometbft-0.38.chain.jsonl");
+    let text = std::fs::read_to_string(path).expect("fixture chain");
+    let mut lines = text.lines();
+    let status = parse_status(lines.next().expect("status line")).expect("status");
+    let dialect = dialect_from_version(&status.node_info.version.to_string()).expect("dialect");
+    let mut pool = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let block = parse_block(line, i + 2, dialect).expect("block line");
+        for (tx, code) in block.txs.into_iter().zip(block.codes) {
+            if code == 0 && validate(&tx).result.is_ok_and(|t| t.unverifiable.is_none()) {
+                pool.push(tx);
+            }
+        }
+    }
+    pool
+}
+
+fn server_args(queue: usize) -> ServerArgs {
+    ServerArgs {
+        ws_host: "127.0.0.1".into(),
+        ws_port: 0,
+        advertised_scheme: "ws".into(),
+        advertised_host: "localhost".into(),
+        advertised_port: 9985,
+        api_bind: "127.0.0.1:0".into(),
+        ping_interval: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(300),
+        max_clients: 20_000,
+        queue,
+        block_queue: 1_000,
+    }
+}
+
+/// A running server fed through the validate stage.
+struct Service {
+    blocks: mpsc::Sender<RawBlock>,
+    ws: std::net::SocketAddr,
+    shutdown: CancellationToken,
+}
+
+async fn start(queue: usize) -> Service {
+    let args = server_args(queue);
+    let metrics = Arc::new(Metrics::default());
+    let hub = Hub::new(args.queue, args.block_queue, metrics.clone());
+    let listeners = Listeners::bind(&args).await.expect("bind");
+    let ws = listeners.ws_addr().expect("address");
+    let shutdown = CancellationToken::new();
+    let (blocks, rx) = mpsc::channel(planetmint_stream::source::BLOCK_QUEUE);
+    tokio::spawn(planetmint_stream::pipeline::run(
+        rx,
+        hub.clone(),
+        metrics.clone(),
+        planetmint_stream::parallel::available_threads(),
+    ));
+    let token = shutdown.clone();
+    tokio::spawn(async move { server::serve(listeners, &args, hub, metrics, token).await });
+    Service { blocks, ws, shutdown }
+}
+
+fn block(pool: &[Vec<u8>], height: u64, txs: usize) -> RawBlock {
+    RawBlock {
+        height: Height::new(height).expect("positive"),
+        txs: pool.iter().cycle().take(txs).cloned().collect(),
+        codes: vec![0; txs],
+        previous_app_hash: String::new(),
+        app_hash: None,
+    }
+}
+
+/// The child process with `clients` clients, and a reader of its "done" lines.
+fn spawn_clients(ws: std::net::SocketAddr, clients: usize, per_block: usize) -> (std::process::Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(std::env::current_exe().expect("own path"))
+        .args(["--clients-only", &ws.to_string(), &clients.to_string(), &per_block.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn clients");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = mpsc::channel(1024);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+async fn expect_line(lines: &mut mpsc::Receiver<String>, want: &str) {
+    let line = tokio::time::timeout(BLOCK_DEADLINE, lines.recv())
+        .await
+        .expect("clients answered in time")
+        .expect("clients alive");
+    assert_eq!(line, want, "unexpected report from the clients");
+}
+
+async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
+    let service = start((txs * 10).max(100_000)).await;
+    let (mut child, mut lines) = spawn_clients(service.ws, clients, txs);
+    expect_line(&mut lines, "connected").await;
+    let mut latencies = Vec::new();
+    for height in 1..=blocks as u64 {
+        let started = Instant::now();
+        service.blocks.send(block(pool, height, txs)).await.expect("pipeline");
+        expect_line(&mut lines, &format!("done {height}")).await;
+        latencies.push(started.elapsed());
+    }
+    let started = Instant::now();
+    let first = blocks as u64 + 1;
+    let last = 2 * blocks as u64;
+    for height in first..=last {
+        service.blocks.send(block(pool, height, txs)).await.expect("pipeline");
+    }
+    for height in first..=last {
+        expect_line(&mut lines, &format!("done {height}")).await;
+    }
+    let rate = (blocks * txs * clients) as f64 / started.elapsed().as_secs_f64();
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{clients:>7}  {txs:>9}  {:>6.1}  {:>6.1}  {:>6.1}  {rate:>10.0}",
+        ms(pick(0.5)),
+        ms(pick(0.99)),
+        ms(*latencies.last().expect("blocks")),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    service.shutdown.cancel();
+}
+
+/// Runs in the child: connects the clients, then reports each block all of them have.
+async fn run_clients(addr: String, clients: usize, per_block: usize) {
+    let url = format!("ws://{addr}/api/v1/streams/valid_transactions");
+    let remaining: Arc<Mutex<HashMap<u64, usize>>> = Arc::default();
+    let mut sockets = Vec::with_capacity(clients);
+    for batch in (0..clients).collect::<Vec<_>>().chunks(CONNECT_BATCH) {
+        let connecting = batch.iter().map(|_| tokio_tungstenite::connect_async(url.clone()));
+        for result in futures_util::future::join_all(connecting).await {
+            sockets.push(result.expect("connect").0);
+        }
+    }
+    println!("connected");
+    std::io::stdout().flush().expect("stdout");
+    let mut tasks = Vec::new();
+    for mut socket in sockets {
+        let remaining = remaining.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut counts: HashMap<u64, usize> = HashMap::new();
+            while let Some(Ok(message)) = socket.next().await {
+                let Ok(text) = message.to_text() else { continue };
+                let Some(height) = height_of(text) else { continue };
+                let count = counts.entry(height).or_default();
+                *count += 1;
+                if *count == per_block {
+                    counts.remove(&height);
+                    let mut remaining = remaining.lock().expect("lock");
+                    let left = remaining.entry(height).or_insert(clients);
+                    *left -= 1;
+                    if *left == 0 {
+                        remaining.remove(&height);
+                        println!("done {height}");
+                        std::io::stdout().flush().expect("stdout");
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+/// The `height` of a transaction message, which ends `,"height":N}`.
+fn height_of(text: &str) -> Option<u64> {
+    let start = text.rfind("\"height\":")? + "\"height\":".len();
+    text[start..].trim_end_matches('}').parse().ok()
+}
+
+/// The server's RSS growth per idle connection.
+async fn idle_memory(clients: usize) {
+    let service = start(100_000).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = rss_kib();
+    let (mut child, mut lines) = spawn_clients(service.ws, clients, 1);
+    expect_line(&mut lines, "connected").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib();
+    println!(
+        "idle: {clients} connections, server RSS {before} KiB -> {after} KiB, {:.1} KiB per connection",
+        (after.saturating_sub(before)) as f64 / clients as f64
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    service.shutdown.cancel();
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
