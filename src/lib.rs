@@ -2,11 +2,20 @@
 //!
 //! Layout, in the direction data flows:
 //!
-//! - [`validate`]: the transaction core. Pure functions over the raw bytes a CometBFT block
-//!   carries: Python-compatible JSON decoding, Planetmint's canonical serialization and SHA3
-//!   ids, schema rules, crypto-condition verification, and the [`validate::Verdict`].
-//! - [`check`]: the `check` command, which runs the core over a file of transactions in
-//!   parallel, keeping input order.
+//! - [`source`]: CometBFT blocks in ([`source::node`] follows a live node,
+//!   [`source::chain_file`] replays a recorded one), [`source::RawBlock`]s out.
+//! - [`validate`]: the transaction core. Pure functions over the raw bytes a block carries:
+//!   Python-compatible JSON decoding, Planetmint's canonical serialization and SHA3 ids,
+//!   schema rules, crypto-condition verification, the [`validate::Verdict`], and per block
+//!   ([`validate::block`]) what is published and Planetmint's app hash.
+//! - [`pipeline`]: the validate stage's task: judges each block, logs and counts refusals,
+//!   cross-checks the app hash, hands the block to the hub.
+//! - [`hub`]: encodes each message once and fans it out on a bounded ring per stream.
+//! - [`sessions`]: one task per WebSocket subscriber: frames out, pings, limits, close codes.
+//!
+//! Beside them: [`config`] (flags and environment), [`server`] (listeners, routes, client
+//! limit, shutdown), [`service`] (wires the stages), [`metrics`] (counters), [`check`] (the
+//! `check` command) and [`parallel`] (order-keeping parallel map).
 
 pub mod check;
 pub mod config;
