@@ -90,7 +90,10 @@ fn deepest_decodable_transactions_are_refused_without_overflow() {
             r#"{{"id":null,"inputs":[],"outputs":[],"operation":"CREATE","metadata":null,"assets":[],"version":"3.0","extra":{deep}}}"#
         );
         let verdict = validate(tx.as_bytes());
-        assert!(verdict.transaction_id.is_some(), "the id does not cover extra keys");
+        assert!(
+            verdict.transaction_id.is_some(),
+            "the id does not cover extra keys"
+        );
         assert_eq!(verdict.result.unwrap_err().code(), "too_deep");
     }
 }

@@ -13,7 +13,9 @@ use planetmint_stream::validate::condition::{Fulfillment, Verification};
 use planetmint_stream::validate::{canonical, json, validate};
 
 fn lines(name: &str) -> Vec<Json> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     text.lines()
@@ -128,20 +130,31 @@ fn conditions_agree_with_planetmint_cryptoconditions() {
     for case in &cases {
         let name = case["name"].as_str().unwrap();
         let message: Vec<u8> = (0..case["message"].as_str().unwrap().len() / 2)
-            .map(|i| u8::from_str_radix(&case["message"].as_str().unwrap()[2 * i..2 * i + 2], 16).unwrap())
+            .map(|i| {
+                u8::from_str_radix(&case["message"].as_str().unwrap()[2 * i..2 * i + 2], 16)
+                    .unwrap()
+            })
             .collect();
         let parsed = Fulfillment::from_uri(case["fulfillment"].as_str().unwrap());
         match (&parsed, case["parse_error"].is_null()) {
             (Ok(f), true) => {
-                let uri = f.condition().uri();
-                if case["condition_uri"].as_str() != Some(uri.as_str()) {
-                    failures.push(format!("{name}: uri python {}, ours {uri}", case["condition_uri"]));
+                // Python cannot compute some conditions (a threshold of nothing): then it
+                // records no URI, and neither may we.
+                let uri = f.condition().map(|c| c.uri()).ok();
+                if case["condition_uri"].as_str() != uri.as_deref() {
+                    failures.push(format!(
+                        "{name}: uri python {}, ours {uri:?}",
+                        case["condition_uri"]
+                    ));
                 }
                 let verified = f.validate(&message);
                 let valid = matches!(verified, Verification::Valid);
                 let unverifiable = matches!(verified, Verification::Unverifiable);
                 if !unverifiable && case["valid"].as_bool() != Some(valid) {
-                    failures.push(format!("{name}: python valid={}, ours {valid}", case["valid"]));
+                    failures.push(format!(
+                        "{name}: python valid={}, ours {valid}",
+                        case["valid"]
+                    ));
                 }
             }
             (Err(_), false) => {}

@@ -507,10 +507,13 @@ fn parse_input(input: &Value, index: usize) -> Result<Input, Invalid> {
                 .and_then(Value::as_str)
                 .ok_or(Invalid::Shape("fulfills"))?
                 .to_owned(),
+            // The schema caps it at 2^64 - 1, which is beyond i64.
             output_index: match link.get("output_index") {
-                Some(&Value::Int(n)) if n >= 0 => n as u64,
-                _ => return Err(Invalid::Shape("fulfills")),
-            },
+                Some(&Value::Int(n)) => u64::try_from(n).ok(),
+                Some(Value::BigInt(text)) => text.parse().ok(),
+                _ => None,
+            }
+            .ok_or(Invalid::Shape("fulfills"))?,
         }),
     };
     Ok(Input {
@@ -536,8 +539,13 @@ fn parse_output(output: &Value, index: usize) -> Result<Output, Invalid> {
         ),
         None => None,
     };
+    // Output.__init__ takes `None` for no public keys.
+    let public_keys = match get("public_keys")? {
+        Value::Null => Vec::new(),
+        keys => strings(keys, "public_keys")?,
+    };
     Ok(Output {
-        public_keys: strings(get("public_keys")?, "public_keys")?,
+        public_keys,
         amount,
         condition,
     })

@@ -1,0 +1,375 @@
+//! Helpers for the stream service tests: the service started in-process on ephemeral
+//! ports, stream clients (a tokio-tungstenite one and a raw one that never answers
+//! anything), reading frames under a deadline, and the expected fixture lines.
+//!
+//! Every wait here is bounded; a helper that runs out of time panics (or, for
+//! [`collect_texts`], returns what it got so the caller can report the difference).
+
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+pub mod test_node;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout, timeout_at};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_util::sync::CancellationToken;
+
+use planetmint_stream::config::{NodeArgs, ServerArgs};
+use planetmint_stream::server::{Listeners, ServerError};
+use planetmint_stream::service::{self, Source};
+
+pub use planetmint_stream::server::{BLOCKS_PATH as BLOCKS, TRANSACTIONS_PATH as TXS};
+pub use test_node::TestNode;
+
+/// The two recorded chains: same blocks, two dialects.
+pub const CHAINS: [&str; 2] = ["tendermint-0.34", "cometbft-0.38"];
+
+pub fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(relative)
+}
+
+/// The lines `/api/v1/streams/<stream>` must send for `chain` (`stream` is
+/// `valid_transactions` or `valid_blocks`).
+pub fn expected_lines(chain: &str, stream: &str) -> Vec<String> {
+    let path = fixture(&format!("chains/{chain}.{stream}.jsonl"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// [`expected_lines`] of the blocks up to `last_height` only.
+pub fn expected_until(chain: &str, stream: &str, last_height: u64) -> Vec<String> {
+    let lines = expected_lines(chain, stream);
+    let keep = heights(&lines)
+        .into_iter()
+        .take_while(|height| *height <= last_height)
+        .count();
+    lines[..keep].to_vec()
+}
+
+/// Server settings for tests: both listeners on 127.0.0.1, ephemeral ports, roomy limits.
+pub fn server_args() -> ServerArgs {
+    ServerArgs {
+        ws_host: "127.0.0.1".into(),
+        ws_port: 0,
+        advertised_scheme: "ws".into(),
+        advertised_host: "localhost".into(),
+        advertised_port: 9985,
+        api_bind: "127.0.0.1:0".into(),
+        ping_interval: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(90),
+        max_clients: 100,
+        queue: 100_000,
+        block_queue: 1_000,
+    }
+}
+
+pub fn node_args(node: &TestNode) -> NodeArgs {
+    NodeArgs {
+        tendermint_host: "127.0.0.1".into(),
+        tendermint_port: node.addr().port(),
+        dialect: None,
+    }
+}
+
+/// The service, running in a task of the test's runtime.
+pub struct Service {
+    pub api: SocketAddr,
+    pub ws: SocketAddr,
+    pub shutdown: CancellationToken,
+    task: Option<JoinHandle<Result<(), ServerError>>>,
+}
+
+impl Service {
+    pub async fn start(source: Source, args: ServerArgs) -> Service {
+        args.check().expect("test server settings");
+        let listeners = Listeners::bind(&args).await.expect("binding the service");
+        let api = listeners.api_addr().expect("api address");
+        let ws = listeners.ws_addr().expect("ws address");
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(service::run(source, args, listeners, shutdown.clone()));
+        Service {
+            api,
+            ws,
+            shutdown,
+            task: Some(task),
+        }
+    }
+
+    /// The service following `node`.
+    pub async fn follow(node: &TestNode, args: ServerArgs) -> Service {
+        Service::start(Source::Node(node_args(node)), args).await
+    }
+
+    /// Cancels the shutdown token and waits for `service::run` to return: it must, with
+    /// `Ok`, within 5 s. Returns how long it took.
+    pub async fn shut_down(mut self) -> Duration {
+        let started = Instant::now();
+        self.shutdown.cancel();
+        let task = self.task.take().expect("running");
+        timeout(Duration::from_secs(5), task)
+            .await
+            .expect("service::run did not return within 5 s of shutdown")
+            .expect("service task panicked")
+            .expect("service::run failed");
+        started.elapsed()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub type Client = WebSocketStream<TcpStream>;
+
+pub fn ws_url(addr: SocketAddr, path: &str) -> String {
+    format!("ws://{addr}{path}")
+}
+
+/// A WebSocket client of `path`, or the handshake's error (an HTTP refusal included).
+pub async fn try_connect(addr: SocketAddr, path: &str) -> Result<Client, tungstenite::Error> {
+    let attempt = async {
+        let tcp = TcpStream::connect(addr).await?;
+        let (client, _) = tokio_tungstenite::client_async(ws_url(addr, path), tcp).await?;
+        Ok(client)
+    };
+    timeout(Duration::from_secs(5), attempt)
+        .await
+        .unwrap_or_else(|_| panic!("connecting to {}: no answer in 5 s", ws_url(addr, path)))
+}
+
+/// A WebSocket client of `path`; once this returns the server has subscribed it, so it
+/// gets every block published from now on.
+pub async fn connect(addr: SocketAddr, path: &str) -> Client {
+    try_connect(addr, path)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {}: {e}", ws_url(addr, path)))
+}
+
+/// Reads text frames until there are `n`, `within` has passed, or the stream ends, and
+/// returns them. Pings and pongs are skipped (the library answers pings as it reads).
+pub async fn collect_texts(client: &mut Client, n: usize, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    let mut texts = Vec::with_capacity(n);
+    while texts.len() < n {
+        match timeout_at(deadline, client.next()).await {
+            Err(_) => break,
+            Ok(Some(Ok(Message::Text(text)))) => texts.push(text.as_str().to_owned()),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            Ok(other) => panic!(
+                "stream ended after {} text frames (wanted {n}): {other:?}",
+                texts.len()
+            ),
+        }
+    }
+    texts
+}
+
+/// Reads until a close frame and returns its code and reason; text frames, pings and
+/// pongs before it are skipped. Panics if the connection ends without a close frame or
+/// nothing arrives `within`.
+pub async fn expect_close(client: &mut Client, within: Duration) -> (u16, String) {
+    let deadline = Instant::now() + within;
+    let mut skipped = 0usize;
+    loop {
+        match timeout_at(deadline, client.next()).await {
+            Err(_) => panic!("no close frame within {within:?} ({skipped} text frames before)"),
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                return (u16::from(frame.code), frame.reason.as_str().to_owned());
+            }
+            Ok(Some(Ok(Message::Close(None)))) => panic!("close frame without a code"),
+            Ok(Some(Ok(Message::Text(_)))) => skipped += 1,
+            Ok(Some(Ok(_))) => {}
+            Ok(other) => panic!("connection ended without a close frame: {other:?}"),
+        }
+    }
+}
+
+/// Asserts nothing but pings and pongs arrives for `quiet`.
+pub async fn assert_no_more_texts(client: &mut Client, what: &str, quiet: Duration) {
+    let deadline = Instant::now() + quiet;
+    loop {
+        match timeout_at(deadline, client.next()).await {
+            Err(_) => return,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            Ok(other) => panic!("{what}: unexpected message after the expected ones: {other:?}"),
+        }
+    }
+}
+
+/// The `height` of every frame, in order.
+pub fn heights(frames: &[String]) -> Vec<u64> {
+    frames
+        .iter()
+        .map(|frame| {
+            let value: serde_json::Value = serde_json::from_str(frame)
+                .unwrap_or_else(|e| panic!("frame is not JSON ({e}): {frame}"));
+            value["height"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("frame without a height: {frame}"))
+        })
+        .collect()
+}
+
+/// The `hash` of every block frame, in order.
+pub fn hashes(frames: &[String]) -> Vec<String> {
+    frames
+        .iter()
+        .map(|frame| {
+            let value: serde_json::Value = serde_json::from_str(frame)
+                .unwrap_or_else(|e| panic!("frame is not JSON ({e}): {frame}"));
+            value["hash"]
+                .as_str()
+                .unwrap_or_else(|| panic!("block frame without a hash: {frame}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// `None` when `got` equals `expected` line for line, else a short report: the counts,
+/// the first difference, and how many lines differ.
+pub fn diff_lines(what: &str, got: &[String], expected: &[String]) -> Option<String> {
+    if got == expected {
+        return None;
+    }
+    let first = got
+        .iter()
+        .zip(expected)
+        .position(|(g, e)| g != e)
+        .unwrap_or(got.len().min(expected.len()));
+    let differing = got.iter().zip(expected).filter(|(g, e)| g != e).count();
+    Some(format!(
+        "{what}: got {} frames, expected {}; {differing} of the first {} differ; first difference at line {}:\n  got:      {}\n  expected: {}",
+        got.len(),
+        expected.len(),
+        got.len().min(expected.len()),
+        first + 1,
+        got.get(first).map_or("<none>", String::as_str),
+        expected.get(first).map_or("<none>", String::as_str),
+    ))
+}
+
+/// Panics with every report at once.
+pub fn assert_no_diffs(reports: impl IntoIterator<Item = Option<String>>) {
+    let reports: Vec<String> = reports.into_iter().flatten().collect();
+    assert!(reports.is_empty(), "\n{}", reports.join("\n\n"));
+}
+
+/// A WebSocket client written by hand: it completes the handshake and from then on only
+/// reads, so it never answers a ping (the idle-timeout test needs a truly silent client).
+pub struct RawClient {
+    tcp: TcpStream,
+    buffer: Vec<u8>,
+}
+
+/// One frame from the server (servers do not mask).
+#[derive(Debug)]
+pub struct RawFrame {
+    pub opcode: u8,
+    pub payload: Vec<u8>,
+}
+
+impl RawClient {
+    pub async fn connect(addr: SocketAddr, path: &str) -> RawClient {
+        let mut tcp = TcpStream::connect(addr).await.expect("raw client connect");
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        tcp.write_all(request.as_bytes())
+            .await
+            .expect("raw client handshake");
+        let mut client = RawClient {
+            tcp,
+            buffer: Vec::new(),
+        };
+        let head_end = loop {
+            if let Some(end) = client.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            assert!(
+                client.fill(Instant::now() + Duration::from_secs(5)).await,
+                "raw client: connection closed during the handshake"
+            );
+        };
+        let head = String::from_utf8_lossy(&client.buffer[..head_end]).into_owned();
+        assert!(
+            head.starts_with("HTTP/1.1 101"),
+            "raw client: handshake refused: {head}"
+        );
+        client.buffer.drain(..head_end);
+        client
+    }
+
+    /// The next frame, or `None` at the end of the connection. Panics after `deadline`.
+    pub async fn next_frame(&mut self, deadline: Instant) -> Option<RawFrame> {
+        loop {
+            if let Some((frame, used)) = parse_frame(&self.buffer) {
+                self.buffer.drain(..used);
+                return Some(frame);
+            }
+            if !self.fill(deadline).await {
+                assert!(
+                    self.buffer.is_empty(),
+                    "raw client: connection ended inside a frame"
+                );
+                return None;
+            }
+        }
+    }
+
+    /// Reads more bytes; false at the end of the connection (a reset counts as an end).
+    async fn fill(&mut self, deadline: Instant) -> bool {
+        let mut chunk = [0u8; 4096];
+        match timeout_at(deadline, self.tcp.read(&mut chunk)).await {
+            Err(_) => panic!("raw client: nothing from the server before the deadline"),
+            Ok(Ok(0) | Err(_)) => false,
+            Ok(Ok(n)) => {
+                self.buffer.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+}
+
+fn parse_frame(buffer: &[u8]) -> Option<(RawFrame, usize)> {
+    let [first, second, ..] = *buffer else {
+        return None;
+    };
+    assert_eq!(second & 0x80, 0, "raw client: the server masked a frame");
+    let (length, mut at) = match second & 0x7f {
+        126 => (
+            u16::from_be_bytes(buffer.get(2..4)?.try_into().ok()?) as usize,
+            4,
+        ),
+        127 => (
+            u64::from_be_bytes(buffer.get(2..10)?.try_into().ok()?) as usize,
+            10,
+        ),
+        short => (short as usize, 2),
+    };
+    let payload = buffer.get(at..at + length)?.to_vec();
+    at += length;
+    Some((
+        RawFrame {
+            opcode: first & 0x0f,
+            payload,
+        },
+        at,
+    ))
+}
