@@ -1,1 +1,0 @@
-//! Structural rules of Planetmint transactions. STUB: being written.
