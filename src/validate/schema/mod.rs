@@ -90,8 +90,9 @@ pub enum SchemaError {
     /// `additionalProperties: false`; the path names the extra key.
     #[error("{path}: key not allowed")]
     Additional { path: String },
-    /// A NaN or infinite number: the schema validator cannot even parse the document.
-    #[error("{path}: NaN or Infinity")]
+    /// A NaN or infinite number, or an integer beyond a double's range: the schema
+    /// validator cannot even parse the document.
+    #[error("{path}: NaN, Infinity or a number beyond a double")]
     NonFinite { path: String },
     /// A validator election schema rule failed and Python's fallback validator, wording the
     /// error, then trips over the unresolvable `#/definitions/positiveInteger` of `power`:
@@ -112,10 +113,6 @@ pub enum SchemaError {
         raised: Raised,
         rule: &'static str,
     },
-    /// A schema-valid `script`: `Transaction.__init__` runs its Zenroom code
-    /// (`Script.validate`), which this crate cannot reproduce, so it refuses the transaction.
-    #[error("/script: Zenroom script checks cannot be reproduced")]
-    Script,
 }
 
 /// The Python exception class a [`SchemaError::Constructor`] rule raises.
@@ -143,7 +140,6 @@ impl SchemaError {
             SchemaError::PublicKey { .. } => "public_key",
             SchemaError::Amount { .. } => "amount",
             SchemaError::Constructor { .. } => "constructor",
-            SchemaError::Script => "script",
         }
     }
 
@@ -157,8 +153,6 @@ impl SchemaError {
                 Raised::TypeError => "TypeError",
                 Raised::KeyError => "KeyError",
             },
-            // What `Transaction.__init__` raises when `Script.validate` returns False.
-            SchemaError::Script => "ValueError",
             _ => "SchemaValidationError",
         }
     }

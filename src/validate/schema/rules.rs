@@ -25,10 +25,14 @@ pub(super) fn validate_schema(tx: &Object, schema: Schema, op: Operation) -> Rul
 }
 
 /// python-rapidjson's `dumps` writes NaN and ±Infinity as `NaN`/`Infinity`, and the
-/// `Validator` parsing that text refuses them before any rule runs, wherever they are.
+/// `Validator` parsing that text refuses them before any rule runs, wherever they are. It
+/// reads an integer beyond 64 bits as a double, so one beyond a double's range (`10**400`)
+/// fails the same way.
 fn finite(value: &Value, at: &At) -> Rule {
+    let too_big = |text: &str| text.parse::<f64>().map_or(true, f64::is_infinite);
     match value {
         Value::Float(f) if !f.is_finite() => Err(SchemaError::NonFinite { path: at.pointer() }),
+        Value::BigInt(text) if too_big(text) => Err(SchemaError::NonFinite { path: at.pointer() }),
         Value::Array(items) => items
             .iter()
             .enumerate()
