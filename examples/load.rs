@@ -56,7 +56,11 @@ fn main() {
         args.iter()
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
-            .map(|v| v.split(',').map(|n| n.parse().expect("number")).collect::<Vec<usize>>())
+            .map(|v| {
+                v.split(',')
+                    .map(|n| n.parse().expect("number"))
+                    .collect::<Vec<usize>>()
+            })
     };
     let clients = flag("--clients").unwrap_or_else(|| vec![1, 100, 1_000, 10_000]);
     let txs = flag("--txs").unwrap_or_else(|| vec![100, 1_000]);
@@ -74,7 +78,8 @@ fn main() {
 
 /// Valid transactions of the fixture chains, to fill synthetic blocks with.
 fn valid_transactions() -> Vec<Vec<u8>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chains/cometbft-0.38.chain.jsonl");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chains/cometbft-0.38.chain.jsonl");
     let text = std::fs::read_to_string(path).expect("fixture chain");
     let mut lines = text.lines();
     let status = parse_status(lines.next().expect("status line")).expect("status");
@@ -130,7 +135,11 @@ async fn start(queue: usize) -> Service {
     ));
     let token = shutdown.clone();
     tokio::spawn(async move { server::serve(listeners, &args, hub, metrics, token).await });
-    Service { blocks, ws, shutdown }
+    Service {
+        blocks,
+        ws,
+        shutdown,
+    }
 }
 
 fn block(pool: &[Vec<u8>], height: u64, txs: usize) -> RawBlock {
@@ -144,9 +153,18 @@ fn block(pool: &[Vec<u8>], height: u64, txs: usize) -> RawBlock {
 }
 
 /// The child process with `clients` clients, and a reader of its "done" lines.
-fn spawn_clients(ws: std::net::SocketAddr, clients: usize, per_block: usize) -> (std::process::Child, mpsc::Receiver<String>) {
+fn spawn_clients(
+    ws: std::net::SocketAddr,
+    clients: usize,
+    per_block: usize,
+) -> (std::process::Child, mpsc::Receiver<String>) {
     let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .args(["--clients-only", &ws.to_string(), &clients.to_string(), &per_block.to_string()])
+        .args([
+            "--clients-only",
+            &ws.to_string(),
+            &clients.to_string(),
+            &per_block.to_string(),
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn clients");
@@ -178,7 +196,11 @@ async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
     let mut latencies = Vec::new();
     for height in 1..=blocks as u64 {
         let started = Instant::now();
-        service.blocks.send(block(pool, height, txs)).await.expect("pipeline");
+        service
+            .blocks
+            .send(block(pool, height, txs))
+            .await
+            .expect("pipeline");
         expect_line(&mut lines, &format!("done {height}")).await;
         latencies.push(started.elapsed());
     }
@@ -186,7 +208,11 @@ async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
     let first = blocks as u64 + 1;
     let last = 2 * blocks as u64;
     for height in first..=last {
-        service.blocks.send(block(pool, height, txs)).await.expect("pipeline");
+        service
+            .blocks
+            .send(block(pool, height, txs))
+            .await
+            .expect("pipeline");
     }
     for height in first..=last {
         expect_line(&mut lines, &format!("done {height}")).await;
@@ -212,7 +238,9 @@ async fn run_clients(addr: String, clients: usize, per_block: usize) {
     let remaining: Arc<Mutex<HashMap<u64, usize>>> = Arc::default();
     let mut sockets = Vec::with_capacity(clients);
     for batch in (0..clients).collect::<Vec<_>>().chunks(CONNECT_BATCH) {
-        let connecting = batch.iter().map(|_| tokio_tungstenite::connect_async(url.clone()));
+        let connecting = batch
+            .iter()
+            .map(|_| tokio_tungstenite::connect_async(url.clone()));
         for result in futures_util::future::join_all(connecting).await {
             sockets.push(result.expect("connect").0);
         }
@@ -225,8 +253,12 @@ async fn run_clients(addr: String, clients: usize, per_block: usize) {
         tasks.push(tokio::spawn(async move {
             let mut counts: HashMap<u64, usize> = HashMap::new();
             while let Some(Ok(message)) = socket.next().await {
-                let Ok(text) = message.to_text() else { continue };
-                let Some(height) = height_of(text) else { continue };
+                let Ok(text) = message.to_text() else {
+                    continue;
+                };
+                let Some(height) = height_of(text) else {
+                    continue;
+                };
                 let count = counts.entry(height).or_default();
                 *count += 1;
                 if *count == per_block {

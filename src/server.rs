@@ -18,7 +18,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::json;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -62,14 +62,18 @@ pub struct Listeners {
 
 impl Listeners {
     pub async fn bind(args: &ServerArgs) -> Result<Self, ServerError> {
-        let bind = |addr: String| async move {
-            TcpListener::bind(&addr)
+        let bind = |addr: String, send_buffer: Option<u32>| async move {
+            bind_listener(&addr, send_buffer)
                 .await
                 .map_err(|source| ServerError::Bind { addr, source })
         };
         Ok(Listeners {
-            api: bind(args.api_bind.clone()).await?,
-            ws: bind(format!("{}:{}", args.ws_host, args.ws_port)).await?,
+            api: bind(args.api_bind.clone(), None).await?,
+            ws: bind(
+                format!("{}:{}", args.ws_host, args.ws_port),
+                Some(STREAM_SEND_BUFFER),
+            )
+            .await?,
         })
     }
 
@@ -80,6 +84,35 @@ impl Listeners {
     pub fn ws_addr(&self) -> std::io::Result<SocketAddr> {
         self.ws.local_addr()
     }
+}
+
+/// Kernel send buffer of each subscriber's socket (accepted sockets inherit it from the
+/// listener). Linux otherwise grows it to 4 MiB for a client that stops reading, which both
+/// hides a slow consumer from its session for thousands of frames and costs that much memory
+/// outside our bounds; 128 KiB (the kernel doubles it) holds hundreds of frames, plenty for a
+/// healthy client on a slow link.
+const STREAM_SEND_BUFFER: u32 = 128 << 10;
+
+/// Pending connections the kernel queues for `accept`: a reconnect storm of thousands of
+/// clients after a restart should wait in the queue, not be refused.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds the first address `addr` resolves to.
+async fn bind_listener(addr: &str, send_buffer: Option<u32>) -> std::io::Result<TcpListener> {
+    let resolved = tokio::net::lookup_host(addr).await?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no address to listen on")
+    })?;
+    let socket = if resolved.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    if let Some(size) = send_buffer {
+        socket.set_send_buffer_size(size)?;
+    }
+    socket.bind(resolved)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 #[derive(Clone)]
