@@ -83,7 +83,7 @@ fn report(judged: &JudgedBlock, metrics: &Metrics) {
     }
     for tx in judged.published.iter().filter(|tx| tx.unverifiable) {
         metrics.record_unverifiable();
-        warn!(%height, id = %tx.id, "published unverifiable transaction (zenroom script or unverified fulfillment type)");
+        warn!(%height, id = %tx.id, "published unverifiable transaction (its zenroom script was not run)");
     }
     if judged.accepted_without_id > 0 {
         error!(%height, count = judged.accepted_without_id, "the node accepted transactions we cannot even hash");

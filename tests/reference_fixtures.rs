@@ -9,7 +9,7 @@ use std::path::Path;
 use base64::Engine as _;
 use serde_json::Value as Json;
 
-use planetmint_stream::validate::condition::{Fulfillment, Verification};
+use planetmint_stream::validate::condition::Fulfillment;
 use planetmint_stream::validate::{canonical, json, validate};
 
 fn lines(name: &str) -> Vec<Json> {
@@ -93,7 +93,9 @@ fn canonical_form_agrees_with_python_rapidjson() {
     let mut failures = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let got = json::decode(&b64(&case["input"])).map(|v| canonical::to_vec(&v));
+        let got = json::decode(&b64(&case["input"]))
+            .map_err(|e| e.to_string())
+            .and_then(|v| canonical::to_vec(&v).map_err(|e| e.to_string()));
         match (&got, case["canonical"].is_null()) {
             (Ok(bytes), false) => {
                 let want = b64(&case["canonical"]);
@@ -147,10 +149,8 @@ fn conditions_agree_with_planetmint_cryptoconditions() {
                         case["condition_uri"]
                     ));
                 }
-                let verified = f.validate(&message);
-                let valid = matches!(verified, Verification::Valid);
-                let unverifiable = matches!(verified, Verification::Unverifiable);
-                if !unverifiable && case["valid"].as_bool() != Some(valid) {
+                let valid = f.validate(&message);
+                if case["valid"].as_bool() != Some(valid) {
                     failures.push(format!(
                         "{name}: python valid={}, ours {valid}",
                         case["valid"]

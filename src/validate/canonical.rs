@@ -17,14 +17,23 @@ use std::io::Write;
 
 use super::json::{Object, Value};
 
-/// The canonical bytes of `value`.
-pub fn to_vec(value: &Value) -> Vec<u8> {
+/// A value holding a lone surrogate, which python-rapidjson cannot encode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a string holds a lone surrogate")]
+pub struct Unencodable;
+
+/// The canonical bytes of `value`, or [`Unencodable`] where Python's serializer raises.
+pub fn to_vec(value: &Value) -> Result<Vec<u8>, Unencodable> {
+    if value.contains_unencodable() {
+        return Err(Unencodable);
+    }
     let mut out = Vec::with_capacity(256);
     write(value, &mut out);
-    out
+    Ok(out)
 }
 
-/// Appends the canonical bytes of `value` to `out`.
+/// Appends the canonical bytes of `value` to `out`. The caller has made sure `value` holds
+/// no [`Value::Unencodable`] (see [`to_vec`]); one would be written as `null`.
 pub fn write(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
@@ -205,7 +214,7 @@ mod tests {
             expected.insert("id", Value::Null);
             let mut out = Vec::new();
             write_object_with(&object, "id", &Value::Null, &mut out, &mut |_, _, _| false);
-            assert_eq!(out, to_vec(&Value::Object(expected)), "{text}");
+            assert_eq!(out, to_vec(&Value::Object(expected)).unwrap(), "{text}");
         }
     }
 
@@ -213,7 +222,7 @@ mod tests {
     use crate::validate::json::decode;
 
     fn canon(text: &str) -> String {
-        String::from_utf8(to_vec(&decode(text.as_bytes()).unwrap())).unwrap()
+        String::from_utf8(to_vec(&decode(text.as_bytes()).unwrap()).unwrap()).unwrap()
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! 1.4.0 / libsodium 1.0.18 and `base58` 2.1.1 underneath) make of a transaction's
 //! fulfillments and condition details? In: an input's `"fulfillment"` string, or an output's
 //! `condition.details` [`Value`]. Out: a parsed [`Fulfillment`], its [`Condition`] (and URI),
-//! a [`Verification`] against the signed message, or a [`ConditionError`].
+//! whether it validates against the signed message, or a [`ConditionError`].
 //!
 //! Every accept/reject decision is Python's, including its accidents; the ones that matter:
 //!
@@ -24,8 +24,7 @@
 //!   where, which also bounds our own recursion.
 //!
 //! Signatures: ed25519 is checked as libsodium's `crypto_sign_verify_detached` does
-//! ([`verify_ed25519`]). rsa-sha-256 signatures are not checked here
-//! ([`Verification::Unverifiable`]) unless Python would fail before any RSA arithmetic.
+//! ([`verify_ed25519`]), rsa-sha-256 as OpenSSL's RSASSA-PSS ([`verify_rsa_pss`]).
 
 use base64::Engine as _;
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -121,15 +120,6 @@ pub struct Condition {
     pub cost: u64,
     /// Empty for simple types.
     pub subtypes: Subtypes,
-}
-
-/// Outcome of [`Fulfillment::validate`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verification {
-    Valid,
-    Invalid,
-    /// Python's verdict hangs on a check this module does not do: an RSA-PSS signature.
-    Unverifiable,
 }
 
 /// Why Python refuses a fulfillment, its condition, its re-serialization or condition details.
@@ -311,14 +301,14 @@ impl Fulfillment {
     }
 
     /// Python's `validate(message=...)` on the parsed fulfillment.
-    pub fn validate(&self, message: &[u8]) -> Verification {
+    pub fn validate(&self, message: &[u8]) -> bool {
         match self {
             Fulfillment::Ed25519Sha256 {
                 public_key,
                 signature,
-            } => verdict(verify_ed25519(public_key, signature, message)),
+            } => verify_ed25519(public_key, signature, message),
             // A hashlock is fulfilled by being parsed at all.
-            Fulfillment::PreimageSha256 { .. } => Verification::Valid,
+            Fulfillment::PreimageSha256 { .. } => true,
             // Python never compares the message length with `max_message_length`.
             Fulfillment::PrefixSha256 {
                 prefix,
@@ -329,25 +319,13 @@ impl Fulfillment {
             // met" and "not minimal" checks never fire: every subfulfillment must pass.
             Fulfillment::ThresholdSha256 {
                 subfulfillments, ..
-            } => {
-                let mut result = Verification::Valid;
-                for sub in subfulfillments {
-                    match sub.validate(message) {
-                        Verification::Valid => {}
-                        Verification::Invalid => return Verification::Invalid,
-                        Verification::Unverifiable => result = Verification::Unverifiable,
-                    }
-                }
-                result
-            }
-            Fulfillment::RsaSha256 { modulus, .. } => {
+            } => subfulfillments.iter().all(|sub| sub.validate(message)),
+            Fulfillment::RsaSha256 { modulus, signature } => {
                 // `cryptography` raises before any RSA arithmetic on these.
                 let bytes = significant(modulus);
-                if rsa_cost(modulus).is_err() || bytes.len() < RSA_MIN_PSS_MODULUS_BYTES {
-                    Verification::Invalid
-                } else {
-                    Verification::Unverifiable
-                }
+                rsa_cost(modulus).is_ok()
+                    && bytes.len() >= RSA_MIN_PSS_MODULUS_BYTES
+                    && verify_rsa_pss(bytes, signature, message)
             }
         }
     }
@@ -575,12 +553,16 @@ impl Condition {
     /// The condition of an output's `condition.details`, as
     /// `transactions.common.utils._fulfillment_from_details(details).condition` computes it.
     ///
-    /// [`ConditionError::MissingKey`] is Python's `KeyError`: `Output.from_dict` catches it
-    /// and takes `condition.uri` as the output's (hashlock) condition instead.
-    pub fn from_details(details: &Value) -> Result<Condition, ConditionError> {
+    /// `Err` is what `_fulfillment_from_details` itself raises; [`ConditionError::MissingKey`]
+    /// is Python's `KeyError`, which `Output.from_dict` catches to take `condition.uri` as
+    /// the output's (hashlock) condition instead. `Ok(None)`: the details build, but no
+    /// condition can be computed from them (a threshold above its subconditions, or of
+    /// none); Planetmint never computes an output's condition, so such an output is valid,
+    /// merely unspendable.
+    pub fn from_details(details: &Value) -> Result<Option<Condition>, ConditionError> {
         // Python builds the whole tree before computing anything, so a KeyError anywhere
         // wins over a threshold that cannot be met.
-        details_node(details, 0)?.condition()
+        Ok(details_node(details, 0)?.condition().ok())
     }
 
     /// Decodes one element of pyasn1's `Condition` CHOICE.
@@ -635,14 +617,6 @@ impl Condition {
         let mut out = Vec::with_capacity(body.len() + 2);
         push_tlv(&mut out, TAG_CONSTRUCTED | self.kind.id(), &body);
         Ok(out)
-    }
-}
-
-fn verdict(valid: bool) -> Verification {
-    if valid {
-        Verification::Valid
-    } else {
-        Verification::Invalid
     }
 }
 
@@ -752,6 +726,43 @@ fn significant(modulus: &[u8]) -> &[u8] {
         .position(|&b| b != 0)
         .unwrap_or(modulus.len());
     &modulus[start..]
+}
+
+/// Largest modulus OpenSSL verifies with (`OPENSSL_RSA_MAX_MODULUS_BITS`); `cryptography`
+/// fails on larger ones.
+const RSA_MAX_MODULUS_BYTES: usize = 16384 / 8;
+
+/// `RsaSha256.validate`: RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt, public
+/// exponent 65537, checked as OpenSSL (through `cryptography`) checks it. `modulus` has no
+/// leading zero bytes and is at least [`RSA_MIN_PSS_MODULUS_BYTES`] long.
+fn verify_rsa_pss(modulus: &[u8], signature: &[u8], message: &[u8]) -> bool {
+    use rsa::signature::Verifier as _;
+    /// `RsaSha256.SALT_LENGTH`.
+    const SALT_LENGTH: usize = 32;
+    // OpenSSL refuses a signature longer than the modulus and reads a shorter one as a
+    // number, that is, as if zero-padded; it cannot do Montgomery arithmetic modulo an even
+    // number, and caps the modulus size.
+    if signature.len() > modulus.len()
+        || modulus.len() > RSA_MAX_MODULUS_BYTES
+        || modulus.last().is_none_or(|b| b % 2 == 0)
+    {
+        return false;
+    }
+    let mut padded = vec![0u8; modulus.len() - signature.len()];
+    padded.extend_from_slice(signature);
+    let bits = modulus.len() as u32 * 8;
+    let exponent = rsa::BoxedUint::from_be_slice(&RSA_PUBLIC_EXPONENT.to_be_bytes(), 64);
+    let (Ok(n), Ok(e)) = (rsa::BoxedUint::from_be_slice(modulus, bits), exponent) else {
+        return false;
+    };
+    // The size checks above are OpenSSL's; the crate's own minimum (1024 bits) is not.
+    let key = rsa::PublicKey::new_unchecked(n, e);
+    let Ok(signature) = rsa::pss::Signature::try_from(padded.as_slice()) else {
+        return false;
+    };
+    rsa::pss::VerifyingKey::<Sha256>::new_with_salt_len(key, SALT_LENGTH)
+        .verify(message, &signature)
+        .is_ok()
 }
 
 /// `RsaSha256.calculate_cost`: `cryptography` first insists on 3 <= n and 65537 < n, then

@@ -18,8 +18,6 @@
 //! depth reached is reported so the transaction rules can apply Planetmint's own, lower,
 //! limit.
 
-use std::fmt;
-
 /// Deepest nesting of arrays and objects we decode.
 ///
 /// Python's `json.loads` fails with `RecursionError` a little below its recursion limit of
@@ -527,10 +525,11 @@ impl Parser<'_> {
     }
 }
 
-impl fmt::Display for Value {
-    /// The canonical form, for messages and debugging.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let bytes = super::canonical::to_vec(self);
+impl std::fmt::Display for Value {
+    /// The canonical form, for messages (a lone surrogate shows as `null`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut bytes = Vec::new();
+        super::canonical::write(self, &mut bytes);
         f.write_str(&String::from_utf8_lossy(&bytes))
     }
 }

@@ -23,7 +23,7 @@ use std::fmt;
 use sha3::{Digest, Sha3_256};
 
 use super::canonical;
-use super::condition::{Condition, ConditionError, Fulfillment, Verification};
+use super::condition::{Condition, ConditionError, Fulfillment};
 use super::json::{self, DecodeError, Object, Value};
 use super::schema::{self, SchemaError};
 
@@ -130,7 +130,7 @@ pub struct Output {
     pub public_keys: Vec<String>,
     pub amount: u64,
     /// `None` for an output given by condition URI alone (a hashlock), which Planetmint
-    /// keeps unparsed.
+    /// keeps unparsed, or whose details admit no condition (an unmeetable threshold).
     pub condition: Option<Condition>,
 }
 
@@ -144,9 +144,9 @@ pub struct Transaction {
     pub asset_ids: Vec<String>,
     pub inputs: Vec<Input>,
     pub outputs: Vec<Output>,
-    /// Set when a part we cannot check ourselves passed everything else: a Zenroom `script`
-    /// (it needs the Zenroom VM) or a fulfillment type we do not verify. Such a transaction
-    /// is neither proven valid nor invalid.
+    /// Set when a part we cannot check ourselves passed everything else: a Zenroom `script`,
+    /// whose code only the Zenroom VM can run. Such a transaction is neither proven valid
+    /// nor invalid. (Every crypto-condition type Planetmint parses is verified.)
     pub unverifiable: Option<&'static str>,
 }
 
@@ -285,7 +285,7 @@ fn check(
     }
     let local = local.body;
     schema::check(&local)?;
-    let mut tx = parse(&local, id)?;
+    let tx = parse(&local, id)?;
     let message = message.ok_or(Invalid::Unencodable)?;
 
     for (index, input) in tx.inputs.iter().enumerate() {
@@ -294,13 +294,19 @@ fn check(
             digest.update(link.transaction_id.as_bytes());
             digest.update(link.output_index.to_string().as_bytes());
         }
-        match input.fulfillment.validate(&digest.finalize()) {
-            Verification::Valid => {}
-            Verification::Invalid => return Err(Invalid::Signature(index)),
-            Verification::Unverifiable => {
-                tx.unverifiable
-                    .get_or_insert("fulfillment type not verified");
-            }
+        // `_input_valid` validates `Fulfillment.from_uri(f.serialize_uri())` and, for every
+        // spending input, compares `f.condition_uri` with the spent output's: a fulfillment
+        // that cannot be re-encoded or has no condition (a threshold of nothing) proves
+        // nothing, whatever the operation. Only compound and RSA fulfillments can fail this,
+        // so plain ed25519 skips the work.
+        if !matches!(input.fulfillment, Fulfillment::Ed25519Sha256 { .. })
+            && (input.fulfillment.serialize_uri().is_err()
+                || input.fulfillment.condition().is_err())
+        {
+            return Err(Invalid::Signature(index));
+        }
+        if !input.fulfillment.validate(&digest.finalize()) {
+            return Err(Invalid::Signature(index));
         }
     }
     let mut spent = std::collections::HashSet::new();
@@ -530,14 +536,17 @@ fn parse_output(output: &Value, index: usize) -> Result<Output, Invalid> {
         .and_then(|a| a.parse().ok())
         .ok_or(Invalid::Shape("amount"))?;
     let condition = get("condition")?;
-    // Output.from_dict: conditions come from `details`; without details (a hashlock) only
-    // the URI is kept and nothing is parsed.
-    let condition = match condition.get("details") {
-        Some(details) => Some(
-            Condition::from_details(details)
-                .map_err(|source| Invalid::Condition { index, source })?,
-        ),
-        None => None,
+    // Output.from_dict: the condition comes from `details`; when they are missing, or a key
+    // inside them is (a KeyError), only the URI is kept and nothing is parsed (a hashlock).
+    let condition = match condition.get("details").map(Condition::from_details) {
+        None | Some(Err(ConditionError::MissingKey(_))) => {
+            condition
+                .get("uri")
+                .ok_or(Invalid::Shape("condition uri"))?;
+            None
+        }
+        Some(Err(source)) => return Err(Invalid::Condition { index, source }),
+        Some(Ok(condition)) => condition,
     };
     // Output.__init__ takes `None` for no public keys.
     let public_keys = match get("public_keys")? {
