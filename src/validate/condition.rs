@@ -20,8 +20,8 @@
 //!   that every subfulfillment be valid; "m of n" shows up in the condition URI instead. A
 //!   threshold with no subfulfillment validates, but has no condition (its threshold 0 is
 //!   outside pyasn1's `1..65535`).
-//! - Python's recursive decoder gives up (`RecursionError`) on deep nesting; [`Depth`] models
-//!   where, which also bounds our own recursion.
+//! - Python's recursive decoder and encoder give up (`RecursionError`) on deep nesting;
+//!   [`Frames`] models where, which also bounds our own recursion.
 //!
 //! Signatures: ed25519 is checked as libsodium's `crypto_sign_verify_detached` does
 //! ([`verify_ed25519`]). rsa-sha-256 signatures are not checked here
@@ -249,7 +249,7 @@ impl Fulfillment {
         let mut rest = der.as_slice();
         // pyasn1 hands back the bytes after the first element and `from_binary` drops them.
         let tlv = Der::read(&mut rest)?;
-        Fulfillment::from_tlv(&tlv, Depth::TOP)
+        Fulfillment::from_tlv(&tlv, Frames::NONE)
     }
 
     /// The condition this fulfillment fulfills (Python's `condition`).
@@ -384,25 +384,28 @@ impl Fulfillment {
     /// fail, which a caller mirroring that check must treat as an invalid input.
     pub fn serialize_uri(&self) -> Result<String, ConditionError> {
         let mut der = Vec::new();
-        self.encode(&mut der)?;
+        self.encode(&mut der, Frames::NONE)?;
         Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(der))
     }
 
     /// Appends the DER Python's `serialize_binary` writes (`{TYPE_ASN1: asn1_dict_payload}`).
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), ConditionError> {
+    fn encode(&self, out: &mut Vec<u8>, depth: Frames) -> Result<(), ConditionError> {
         let mut body = Vec::new();
         match self {
             Fulfillment::PreimageSha256 { preimage } => {
+                depth.encodes(Frames::BYTES_LEAF)?;
                 push_tlv(&mut body, TAG_PRIMITIVE, preimage);
             }
             Fulfillment::Ed25519Sha256 {
                 public_key,
                 signature,
             } => {
+                depth.encodes(Frames::ED25519_LEAF)?;
                 push_tlv(&mut body, TAG_PRIMITIVE, public_key);
                 push_tlv(&mut body, TAG_PRIMITIVE | 1, signature);
             }
             Fulfillment::RsaSha256 { modulus, signature } => {
+                depth.encodes(Frames::BYTES_LEAF)?;
                 push_tlv(&mut body, TAG_PRIMITIVE, modulus);
                 push_tlv(&mut body, TAG_PRIMITIVE | 1, signature);
             }
@@ -423,7 +426,7 @@ impl Fulfillment {
                     &int_content(u64::from(*max_message_length)),
                 );
                 let mut sub = Vec::new();
-                subfulfillment.encode(&mut sub)?;
+                subfulfillment.encode(&mut sub, depth.plus(Frames::PREFIX_LEVEL))?;
                 push_tlv(&mut body, TAG_CONSTRUCTED | 2, &sub);
             }
             Fulfillment::ThresholdSha256 {
@@ -432,12 +435,19 @@ impl Fulfillment {
             } => {
                 // Python sorts the subfulfillments by `calculate_cost()` before the encoder
                 // sorts them again by DER, so only the costs' failures show.
+                if subfulfillments.is_empty() && subconditions.is_empty() {
+                    depth.encodes(Frames::EMPTY_THRESHOLD_LEAF)?;
+                }
+                let inner = depth.plus(Frames::THRESHOLD_LEVEL);
                 let mut subs = Vec::with_capacity(subfulfillments.len());
                 for sub in subfulfillments {
                     sub.calculate_cost()?;
                     let mut der = Vec::new();
-                    sub.encode(&mut der)?;
+                    sub.encode(&mut der, inner)?;
                     subs.push(der);
+                }
+                for condition in subconditions {
+                    inner.encodes(condition.frames())?;
                 }
                 push_tlv(&mut body, TAG_CONSTRUCTED, &sorted_set(subs));
                 let conds = subconditions
@@ -489,24 +499,33 @@ impl Fulfillment {
     }
 
     /// Decodes one element of pyasn1's untagged `Fulfillment` CHOICE.
-    fn from_tlv(tlv: &Tlv<'_>, depth: Depth) -> Result<Fulfillment, ConditionError> {
+    fn from_tlv(tlv: &Tlv<'_>, depth: Frames) -> Result<Fulfillment, ConditionError> {
         let kind = tlv
             .context_number()
             .and_then(ConditionType::from_id)
             .ok_or(ConditionError::Der("unknown fulfillment type"))?;
         let mut fields = tlv.sequence()?;
         let fulfillment = match kind {
-            ConditionType::PreimageSha256 => Fulfillment::PreimageSha256 {
-                preimage: fields.octets(0)?.to_vec(),
-            },
-            ConditionType::Ed25519Sha256 => Fulfillment::Ed25519Sha256 {
-                public_key: sized(fields.octets(0)?)?,
-                signature: sized(fields.octets(1)?)?,
-            },
-            ConditionType::RsaSha256 => Fulfillment::RsaSha256 {
-                modulus: fields.octets(0)?.to_vec(),
-                signature: fields.octets(1)?.to_vec(),
-            },
+            ConditionType::PreimageSha256 => {
+                depth.parses(Frames::BYTES_LEAF)?;
+                Fulfillment::PreimageSha256 {
+                    preimage: fields.octets(0)?.to_vec(),
+                }
+            }
+            ConditionType::Ed25519Sha256 => {
+                depth.parses(Frames::ED25519_LEAF)?;
+                Fulfillment::Ed25519Sha256 {
+                    public_key: sized(fields.octets(0)?)?,
+                    signature: sized(fields.octets(1)?)?,
+                }
+            }
+            ConditionType::RsaSha256 => {
+                depth.parses(Frames::BYTES_LEAF)?;
+                Fulfillment::RsaSha256 {
+                    modulus: fields.octets(0)?.to_vec(),
+                    signature: fields.octets(1)?.to_vec(),
+                }
+            }
             ConditionType::PrefixSha256 => {
                 let prefix = fields.octets(0)?.to_vec();
                 let max_message_length = fields.uint32(1)?;
@@ -515,7 +534,7 @@ impl Fulfillment {
                 // rest, whichever the wrapper's constructed bit says.
                 let mut inner = wrapper.content;
                 let sub = Der::read(&mut inner)?;
-                let depth = depth.enter(ConditionType::PrefixSha256)?;
+                let depth = depth.enter(Frames::PREFIX_LEVEL)?;
                 Fulfillment::PrefixSha256 {
                     prefix,
                     max_message_length,
@@ -525,11 +544,11 @@ impl Fulfillment {
             ConditionType::ThresholdSha256 => {
                 let mut subs = fields.set_of(0)?;
                 let mut conds = fields.set_of(1)?;
-                // Decoding a subcondition nests as deep as decoding an ed25519 leaf.
                 let depth = if subs.is_empty() && conds.is_empty() {
+                    depth.parses(Frames::EMPTY_THRESHOLD_LEAF)?;
                     depth
                 } else {
-                    depth.enter(ConditionType::ThresholdSha256)?
+                    depth.enter(Frames::THRESHOLD_LEVEL)?
                 };
                 let mut subfulfillments = Vec::new();
                 while !subs.is_empty() {
@@ -537,7 +556,9 @@ impl Fulfillment {
                 }
                 let mut subconditions = Vec::new();
                 while !conds.is_empty() {
-                    subconditions.push(Condition::from_tlv(&Der::read(&mut conds)?)?);
+                    let condition = Condition::from_tlv(&Der::read(&mut conds)?)?;
+                    depth.parses(condition.frames())?;
+                    subconditions.push(condition);
                 }
                 Fulfillment::ThresholdSha256 {
                     subfulfillments,
@@ -581,6 +602,14 @@ impl Condition {
         // Python builds the whole tree before computing anything, so a KeyError anywhere
         // wins over a threshold that cannot be met.
         details_node(details, 0)?.condition()
+    }
+
+    fn frames(&self) -> Frames {
+        if self.kind.is_compound() {
+            Frames::COMPOUND_CONDITION_LEAF
+        } else {
+            Frames::SIMPLE_CONDITION_LEAF
+        }
     }
 
     /// Decodes one element of pyasn1's `Condition` CHOICE.
@@ -1160,34 +1189,80 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Python's nesting limit, as a frame budget.
+/// Python stack frames one nesting level or one leaf takes in each of the three recursive
+/// walks that can hit CPython's recursion limit of 1000 (`RecursionError`): pyasn1's DER
+/// decoder and native encoder, both inside `from_uri`, and the encoding inside
+/// `serialize_uri`.
 ///
-/// Python decodes fulfillments recursively and raises `RecursionError` at 1000 frames.
-/// Measured with pyasn1 0.4.8 on CPython 3.11 from a shallow stack: each nested threshold
-/// costs 10 frames and each nested prefix 6, and the deepest chains that still parse are 98
-/// thresholds and 163 prefixes, which a budget of 980 frames reproduces. Planetmint calls
-/// `from_uri` from a deeper stack, so its real limit is a few levels lower; nothing below
-/// 20 levels is affected, and past that Python's condition and serialization already take
-/// time exponential in the depth.
+/// Measured with pyasn1 0.4.8 on CPython 3.11 by bisecting `sys.setrecursionlimit` over
+/// chains and mixes of thresholds and prefixes on every kind of leaf, calling from two frames
+/// deep. Planetmint calls from a deeper stack, so its real limits sit a few levels lower
+/// than ours; nothing under 20 levels of nesting is affected, and past that Python's
+/// condition and (for thresholds) serialization already take time exponential in the depth.
 #[derive(Debug, Clone, Copy)]
-struct Depth(u32);
+struct Frames {
+    decode: u32,
+    native: u32,
+    encode: u32,
+}
 
-impl Depth {
-    const TOP: Depth = Depth(0);
-    const BUDGET: u32 = 980;
-    const THRESHOLD_FRAMES: u32 = 10;
-    const PREFIX_FRAMES: u32 = 6;
+impl Frames {
+    const NONE: Frames = Frames::new(0, 0, 0);
+    const THRESHOLD_LEVEL: Frames = Frames::new(10, 9, 12);
+    const PREFIX_LEVEL: Frames = Frames::new(6, 6, 8);
+    const ED25519_LEAF: Frames = Frames::new(16, 24, 26);
+    /// Preimage and rsa-sha-256 leaves.
+    const BYTES_LEAF: Frames = Frames::new(16, 20, 23);
+    /// A threshold with neither subfulfillments nor subconditions.
+    const EMPTY_THRESHOLD_LEAF: Frames = Frames::new(16, 19, 23);
+    const SIMPLE_CONDITION_LEAF: Frames = Frames::new(16, 25, 27);
+    const COMPOUND_CONDITION_LEAF: Frames = Frames::new(17, 25, 27);
+    /// Every path ends in a leaf taking at least this many frames.
+    const SMALLEST_LEAF: Frames = Frames::new(16, 19, 23);
+    const PYTHON_RECURSION_LIMIT: u32 = 1000;
 
-    fn enter(self, parent: ConditionType) -> Result<Depth, ConditionError> {
-        let frames = match parent {
-            ConditionType::ThresholdSha256 => Depth::THRESHOLD_FRAMES,
-            _ => Depth::PREFIX_FRAMES,
-        };
-        let used = self.0 + frames;
-        if used > Depth::BUDGET {
-            Err(ConditionError::TooDeep)
+    const fn new(decode: u32, native: u32, encode: u32) -> Frames {
+        Frames {
+            decode,
+            native,
+            encode,
+        }
+    }
+
+    fn plus(self, other: Frames) -> Frames {
+        Frames::new(
+            self.decode + other.decode,
+            self.native + other.native,
+            self.encode + other.encode,
+        )
+    }
+
+    /// Whether `from_uri` gets through a leaf `leaf` nested under `self`.
+    fn parses(self, leaf: Frames) -> Result<(), ConditionError> {
+        let total = self.plus(leaf);
+        if total.decode <= Frames::PYTHON_RECURSION_LIMIT
+            && total.native <= Frames::PYTHON_RECURSION_LIMIT
+        {
+            Ok(())
         } else {
-            Ok(Depth(used))
+            Err(ConditionError::TooDeep)
+        }
+    }
+
+    /// Enters one level, refusing early what no leaf below could fit, which also bounds
+    /// our own recursion.
+    fn enter(self, level: Frames) -> Result<Frames, ConditionError> {
+        let inner = self.plus(level);
+        inner.parses(Frames::SMALLEST_LEAF)?;
+        Ok(inner)
+    }
+
+    /// Whether `serialize_uri` gets through a leaf `leaf` nested under `self`.
+    fn encodes(self, leaf: Frames) -> Result<(), ConditionError> {
+        if self.encode + leaf.encode <= Frames::PYTHON_RECURSION_LIMIT {
+            Ok(())
+        } else {
+            Err(ConditionError::TooDeep)
         }
     }
 }
@@ -1242,4 +1317,911 @@ fn sha256_sequence(contents: &[u8]) -> [u8; 32] {
     let mut der = Vec::with_capacity(contents.len() + 6);
     push_tlv(&mut der, 0x30, contents);
     Sha256::digest(&der).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::validate::json;
+
+    /// One fulfillment string and what planetmint-cryptoconditions 1.2.2 says about it:
+    /// `Fulfillment.from_uri(uri)` succeeds (`parses`), then `.condition_uri`,
+    /// `.serialize_uri()` (None where Python raises) and `.validate(message=...)`.
+    /// Reference data produced with the Python library, not with this module.
+    struct Vector {
+        name: &'static str,
+        uri: &'static str,
+        message: &'static str,
+        parses: bool,
+        condition: Option<&'static str>,
+        serialized: Option<&'static str>,
+        valid: bool,
+    }
+
+    const VECTORS: &[Vector] = &[
+        // Ed25519Sha256().sign(b'\x02'*32, seed 0x01*32).serialize_uri()
+        Vector {
+            name: "ed25519_valid",
+            uri: "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            ),
+            valid: true,
+        },
+        // same fulfillment, validate(message=b'\x03'*32)
+        Vector {
+            name: "ed25519_wrong_message",
+            uri: "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            message: "0303030303030303030303030303030303030303030303030303030303030303",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            ),
+            valid: false,
+        },
+        // Ed25519Sha256().sign(b'\x03'*32, seed 0x01*32).serialize_uri()
+        Vector {
+            name: "ed25519_signed_other_message",
+            uri: "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUCK9GGFC8A4NNEpJ-PAdhjGUHx0k5vpFHCX7TE-I0Sc7GsBFr4gm5ci5maCKIrX_H6KNT0RO7Qdm69jK_WSnqsL",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUCK9GGFC8A4NNEpJ-PAdhjGUHx0k5vpFHCX7TE-I0Sc7GsBFr4gm5ci5maCKIrX_H6KNT0RO7Qdm69jK_WSnqsL",
+            ),
+            valid: false,
+        },
+        // ThresholdSha256(1) + add_subfulfillment(ed25519 seed 0x01)
+        Vector {
+            name: "threshold_1_of_1",
+            uri: "omqgZqRkgCCKiOPddAnxlf1S2y08ul1yymcJvx2UEhvzdIgBtA9vXIFAI8amWJUDcuP6IqRHYgAs9-5MTuCS81EQP6AW89E96ayVsex3pxijlTU_vhAhUWllcdIfdr2wGcrfnoJ2by8qD6EA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;2p5dUNpjpaw9c856XVMHUCzxsdsVBhiR9ACe3lytjqs?fpt=threshold-sha-256&cost=132096&subtypes=ed25519-sha-256",
+            ),
+            serialized: Some(
+                "omqgZqRkgCCKiOPddAnxlf1S2y08ul1yymcJvx2UEhvzdIgBtA9vXIFAI8amWJUDcuP6IqRHYgAs9-5MTuCS81EQP6AW89E96ayVsex3pxijlTU_vhAhUWllcdIfdr2wGcrfnoJ2by8qD6EA",
+            ),
+            valid: true,
+        },
+        // ThresholdSha256(2) + 2 signed subfulfillments (seeds 0x01, 0x02) + add_subcondition(seed 0x03 condition_uri)
+        Vector {
+            name: "threshold_2_of_3",
+            uri: "ooH6oIHMpGSAIIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOUgUDEbYD7vhcjftQggHf24ea3Pdm2tpMna4k5v6UUntjk2mwxCvy-dpkRIwzT6aoEN7_PId7rsIXRyVTA6tdvRooHpGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoPoSmkJ4AgwAKbU0kAeY69LN-cDcApwOmOC-WYburQ_OmZETDsJFCBAwIAAA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;6xbVvXwInJtSg9YIxRt_FbDIavXYCXtJ1L7t42-xVus?fpt=threshold-sha-256&cost=265216&subtypes=ed25519-sha-256",
+            ),
+            serialized: Some(
+                "ooH6oIHMpGSAIIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOUgUDEbYD7vhcjftQggHf24ea3Pdm2tpMna4k5v6UUntjk2mwxCvy-dpkRIwzT6aoEN7_PId7rsIXRyVTA6tdvRooHpGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoPoSmkJ4AgwAKbU0kAeY69LN-cDcApwOmOC-WYburQ_OmZETDsJFCBAwIAAA",
+            ),
+            valid: true,
+        },
+        // ThresholdSha256(1) + 1 signed subfulfillment (seed 0x01) + 2 add_subcondition (seeds 0x02, 0x03)
+        Vector {
+            name: "threshold_1_of_3",
+            uri: "ooG8oGakZIAgiojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1yBQCPGpliVA3Lj-iKkR2IALPfuTE7gkvNRED-gFvPRPemslbHsd6cYo5U1P74QIVFpZXHSH3a9sBnK356Cdm8vKg-hUqQngCDAAptTSQB5jr0s35wNwCnA6Y4L5Zhu6tD86ZkRMOwkUIEDAgAApCeAIMTE9EPtO5PqAZRaREi2oI2tqUo8_dlYpxu-DomUBgsggQMCAAA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;1zGMpTQ-7PpauDqcD5kpAReD9EO6mQHSZ5Z6LbCP05E?fpt=threshold-sha-256&cost=134144&subtypes=ed25519-sha-256",
+            ),
+            serialized: Some(
+                "ooG8oGakZIAgiojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1yBQCPGpliVA3Lj-iKkR2IALPfuTE7gkvNRED-gFvPRPemslbHsd6cYo5U1P74QIVFpZXHSH3a9sBnK356Cdm8vKg-hUqQngCDAAptTSQB5jr0s35wNwCnA6Y4L5Zhu6tD86ZkRMOwkUIEDAgAApCeAIMTE9EPtO5PqAZRaREi2oI2tqUo8_dlYpxu-DomUBgsggQMCAAA",
+            ),
+            valid: true,
+        },
+        // as threshold_2_of_3 but seed 0x02 signed b'\x03'*32
+        Vector {
+            name: "threshold_2_of_3_bad_sub",
+            uri: "ooH6oIHMpGSAIIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOUgUAmd0njyeuXmdj4sl9VxmCV4QaHifG2Vv61j1uYI4yGEHqCe9ssDzQg6V577XBOh4_r9HEVIEXGO2gXqQC7IwUDpGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoPoSmkJ4AgwAKbU0kAeY69LN-cDcApwOmOC-WYburQ_OmZETDsJFCBAwIAAA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;6xbVvXwInJtSg9YIxRt_FbDIavXYCXtJ1L7t42-xVus?fpt=threshold-sha-256&cost=265216&subtypes=ed25519-sha-256",
+            ),
+            serialized: Some(
+                "ooH6oIHMpGSAIIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOUgUAmd0njyeuXmdj4sl9VxmCV4QaHifG2Vv61j1uYI4yGEHqCe9ssDzQg6V577XBOh4_r9HEVIEXGO2gXqQC7IwUDpGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoPoSmkJ4AgwAKbU0kAeY69LN-cDcApwOmOC-WYburQ_OmZETDsJFCBAwIAAA",
+            ),
+            valid: false,
+        },
+        // ThresholdSha256(2) of [ed25519 seed 0x01, ThresholdSha256(1) of [ed25519 seed 0x02, condition seed 0x03]]
+        Vector {
+            name: "threshold_nested",
+            uri: "ooIBAaCB_KKBk6BmpGSAIIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOUgUDEbYD7vhcjftQggHf24ea3Pdm2tpMna4k5v6UUntjk2mwxCvy-dpkRIwzT6aoEN7_PId7rsIXRyVTA6tdvRooHoSmkJ4AgwAKbU0kAeY69LN-cDcApwOmOC-WYburQ_OmZETDsJFCBAwIAAKRkgCCKiOPddAnxlf1S2y08ul1yymcJvx2UEhvzdIgBtA9vXIFAI8amWJUDcuP6IqRHYgAs9-5MTuCS81EQP6AW89E96ayVsex3pxijlTU_vhAhUWllcdIfdr2wGcrfnoJ2by8qD6EA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;W9Cf8kthMdrR3R70KBip5H0xdsGwScB50XA35tNqnzY?fpt=threshold-sha-256&cost=266240&subtypes=ed25519-sha-256",
+            ),
+            serialized: Some(
+                "ooIBAaCB_KKBk6BmpGSAIIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOUgUDEbYD7vhcjftQggHf24ea3Pdm2tpMna4k5v6UUntjk2mwxCvy-dpkRIwzT6aoEN7_PId7rsIXRyVTA6tdvRooHoSmkJ4AgwAKbU0kAeY69LN-cDcApwOmOC-WYburQ_OmZETDsJFCBAwIAAKRkgCCKiOPddAnxlf1S2y08ul1yymcJvx2UEhvzdIgBtA9vXIFAI8amWJUDcuP6IqRHYgAs9-5MTuCS81EQP6AW89E96ayVsex3pxijlTU_vhAhUWllcdIfdr2wGcrfnoJ2by8qD6EA",
+            ),
+            valid: true,
+        },
+        // PreimageSha256(preimage=b'secret').serialize_uri()
+        Vector {
+            name: "preimage",
+            uri: "oAiABnNlY3JldA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;K7gNU3sdo-OL0wNhqoVWhr3g6s1xYv72ol_pe_Unols?fpt=preimage-sha-256&cost=6",
+            ),
+            serialized: Some("oAiABnNlY3JldA"),
+            valid: true,
+        },
+        // PrefixSha256(prefix=b'pre', max_message_length=32) over ed25519 seed 0x01 signing b'pre'+b'\x02'*32
+        Vector {
+            name: "prefix",
+            uri: "oXCAA3ByZYEBIKJmpGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUCFSDIA78y0KfaO3a-5c3_tLdsaC0922BMKdnEMP1fLcxRV1OYZ2aZ_Y4je-a2S7B2ch__seguf8pZl3Hz6JJAK",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;qTn28Mt8la3ogbo5S3thws8Yr3CXGot5rcTVqKHhItw?fpt=prefix-sha-256&cost=132131&subtypes=ed25519-sha-256",
+            ),
+            serialized: Some(
+                "oXCAA3ByZYEBIKJmpGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUCFSDIA78y0KfaO3a-5c3_tLdsaC0922BMKdnEMP1fLcxRV1OYZ2aZ_Y4je-a2S7B2ch__seguf8pZl3Hz6JJAK",
+            ),
+            valid: true,
+        },
+        // as prefix with max_message_length=0 (Python never checks it)
+        Vector {
+            name: "prefix_ignores_max_message_length",
+            uri: "oXCAA3ByZYEBAKJmpGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUCFSDIA78y0KfaO3a-5c3_tLdsaC0922BMKdnEMP1fLcxRV1OYZ2aZ_Y4je-a2S7B2ch__seguf8pZl3Hz6JJAK",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;KJmDsqJpEeAc_3PacEEQ7weLPFY1QSTu7mTf6MkwPhU?fpt=prefix-sha-256&cost=132099&subtypes=ed25519-sha-256",
+            ),
+            serialized: Some(
+                "oXCAA3ByZYEBAKJmpGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUCFSDIA78y0KfaO3a-5c3_tLdsaC0922BMKdnEMP1fLcxRV1OYZ2aZ_Y4je-a2S7B2ch__seguf8pZl3Hz6JJAK",
+            ),
+            valid: true,
+        },
+        // RsaSha256().sign(b'\x02'*32, fresh 1024-bit key)
+        Vector {
+            name: "rsa",
+            uri: "o4IBBoCBgLr8YOzhtgQNzvQuJB3SXvsAUKtIsByz2JySeFGCKIQYRyEnXLFSWB40VItzGc-y0KlEAZnaWDa8644VEA5jqsA9otT2wm1-mqvYs0x2l3STz_sO3gBb2fqpE7RS4hGk4bKqhbTidfvSOQHWAUwp60KqLWKIC_vfLQu_gIiSHkpvgYGAIcPw0CAzcUfD6ZxgUqyd56KdGBtDVjh3bp7RMREG0nMznTAWVuJfVZ4Bfu5ZL7uxgB2K2QTrJwiseX9tVmRiBTE9bGi_TG2HwMciVRYrzOkDBU_EBcav120yLtYXDcxF3Kg_o-A42wrUcPNHLBAWf-csbOy6ClkwbHlDS5cpFyw",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;tT77i5Nu88zCgr-hpNHE5UJ4LwOG_6hHDwxiVMev5mk?fpt=rsa-sha-256&cost=16384",
+            ),
+            serialized: Some(
+                "o4IBBoCBgLr8YOzhtgQNzvQuJB3SXvsAUKtIsByz2JySeFGCKIQYRyEnXLFSWB40VItzGc-y0KlEAZnaWDa8644VEA5jqsA9otT2wm1-mqvYs0x2l3STz_sO3gBb2fqpE7RS4hGk4bKqhbTidfvSOQHWAUwp60KqLWKIC_vfLQu_gIiSHkpvgYGAIcPw0CAzcUfD6ZxgUqyd56KdGBtDVjh3bp7RMREG0nMznTAWVuJfVZ4Bfu5ZL7uxgB2K2QTrJwiseX9tVmRiBTE9bGi_TG2HwMciVRYrzOkDBU_EBcav120yLtYXDcxF3Kg_o-A42wrUcPNHLBAWf-csbOy6ClkwbHlDS5cpFyw",
+            ),
+            valid: true,
+        },
+        // ed25519_valid DER + b'\x00\x01'
+        Vector {
+            name: "trailing_bytes",
+            uri: "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoPAAE",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            ),
+            valid: true,
+        },
+        // ed25519_valid DER[:-1]
+        Vector {
+            name: "truncated",
+            uri: "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyo",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: false,
+            condition: None,
+            serialized: None,
+            valid: false,
+        },
+        // ed25519_valid with its length as 0x81 0x64
+        Vector {
+            name: "long_form_length",
+            uri: "pIFkgCCKiOPddAnxlf1S2y08ul1yymcJvx2UEhvzdIgBtA9vXIFAI8amWJUDcuP6IqRHYgAs9-5MTuCS81EQP6AW89E96ayVsex3pxijlTU_vhAhUWllcdIfdr2wGcrfnoJ2by8qDw",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            ),
+            valid: true,
+        },
+        // ed25519_valid with its tag as 0xbf 0x80 0x04
+        Vector {
+            name: "long_form_tag",
+            uri: "v4AEZIAgiojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1yBQCPGpliVA3Lj-iKkR2IALPfuTE7gkvNRED-gFvPRPemslbHsd6cYo5U1P74QIVFpZXHSH3a9sBnK356Cdm8vKg8",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            ),
+            valid: true,
+        },
+        // 0xa4 0x84 0xff 0xff 0xff 0xff + ed25519_valid content
+        Vector {
+            name: "huge_length",
+            uri: "pIT_____gCCKiOPddAnxlf1S2y08ul1yymcJvx2UEhvzdIgBtA9vXIFAI8amWJUDcuP6IqRHYgAs9-5MTuCS81EQP6AW89E96ayVsex3pxijlTU_vhAhUWllcdIfdr2wGcrfnoJ2by8qDw",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: false,
+            condition: None,
+            serialized: None,
+            valid: false,
+        },
+        // 0xa4 0x80 + content + 0x00 0x00
+        Vector {
+            name: "indefinite_length",
+            uri: "pICAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoPAAA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: false,
+            condition: None,
+            serialized: None,
+            valid: false,
+        },
+        // ed25519_valid with tag 0x84
+        Vector {
+            name: "primitive_choice",
+            uri: "hGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: false,
+            condition: None,
+            serialized: None,
+            valid: false,
+        },
+        // ed25519 with a 63-byte signature
+        Vector {
+            name: "short_signature",
+            uri: "pGOAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgT8jxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyo",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: false,
+            condition: None,
+            serialized: None,
+            valid: false,
+        },
+        // ed25519_valid uri + '=' + 'garbage'
+        Vector {
+            name: "base64_garbage_after_padding",
+            uri: "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP==garbage",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            ),
+            valid: true,
+        },
+        // ed25519_valid uri with -_ replaced by +/
+        Vector {
+            name: "base64_std_alphabet",
+            uri: "pGSAIIqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29cgUAjxqZYlQNy4/oipEdiACz37kxO4JLzURA/oBbz0T3prJWx7HenGKOVNT++ECFRaWVx0h92vbAZyt+egnZvLyoP",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIIqI4910CfGV_VLbLTy6XXLKZwm_HZQSG_N0iAG0D29cgUAjxqZYlQNy4_oipEdiACz37kxO4JLzURA_oBbz0T3prJWx7HenGKOVNT--ECFRaWVx0h92vbAZyt-egnZvLyoP",
+            ),
+            valid: true,
+        },
+        // 'A' * 5
+        Vector {
+            name: "base64_one_char_too_many",
+            uri: "AAAAA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: false,
+            condition: None,
+            serialized: None,
+            valid: false,
+        },
+        // prefix whose [2] wrapper is primitive (0x82)
+        Vector {
+            name: "prefix_primitive_wrapper",
+            uri: "oQyAAIEBCoIFoAOAAXg",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;yumgmhxByh7-_2OkSUT1yTfiQkx700qXNzH-q2_VERU?fpt=prefix-sha-256&cost=1035&subtypes=preimage-sha-256",
+            ),
+            serialized: Some("oQyAAIEBCqIFoAOAAXg"),
+            valid: true,
+        },
+        // prefix whose [2] wrapper holds two fulfillments
+        Vector {
+            name: "prefix_wrapper_trailing",
+            uri: "oXKAAIEBCqJroAOAAXikZIAgiojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1yBQCPGpliVA3Lj-iKkR2IALPfuTE7gkvNRED-gFvPRPemslbHsd6cYo5U1P74QIVFpZXHSH3a9sBnK356Cdm8vKg8",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;yumgmhxByh7-_2OkSUT1yTfiQkx700qXNzH-q2_VERU?fpt=prefix-sha-256&cost=1035&subtypes=preimage-sha-256",
+            ),
+            serialized: Some("oQyAAIEBCqIFoAOAAXg"),
+            valid: true,
+        },
+        // threshold with no subfulfillments and no subconditions
+        Vector {
+            name: "threshold_empty",
+            uri: "ogSgAKEA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: None,
+            serialized: Some("ogSgAKEA"),
+            valid: true,
+        },
+        // threshold over a prefix with max_message_length 2^32-1
+        Vector {
+            name: "subcondition_cost_over_32_bits",
+            uri: "ohagEqEQgACBBQD_____ogWgA4ABeKEA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: None,
+            serialized: Some("ohagEqEQgACBBQD_____ogWgA4ABeKEA"),
+            valid: true,
+        },
+        // threshold with a threshold subcondition whose subtypes BIT STRING sets 16 bits
+        Vector {
+            name: "subtypes_extra_bits",
+            uri: "ojWgBaADgAF4oSyiKoAgERERERERERERERERERERERERERERERERERERERERERGBAQWCAwD__w",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;HvQCTjviGRNLlaLJIgivVCM5VvbHyBd25eBfxkClPcs?fpt=threshold-sha-256&cost=2053&subtypes=ed25519-sha-256,prefix-sha-256,preimage-sha-256,rsa-sha-256",
+            ),
+            serialized: Some(
+                "ojSgBaADgAF4oSuiKYAgERERERERERERERERERERERERERERERERERERERERERGBAQWCAgP4",
+            ),
+            valid: true,
+        },
+        // threshold subcondition with cost INTEGER of length 0
+        Vector {
+            name: "integer_empty_and_padded",
+            uri: "oi-gBaADgAF4oSakJIAgERERERERERERERERERERERERERERERERERERERERERGBAA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;i4k3kdLAEt_57_tSUqoTFffLPP7NsW8ipQstvj4U7NI?fpt=threshold-sha-256&cost=2049&subtypes=ed25519-sha-256,preimage-sha-256",
+            ),
+            serialized: Some("ojCgBaADgAF4oSekJYAgERERERERERERERERERERERERERERERERERERERERERGBAQA"),
+            valid: true,
+        },
+        // pure-Python ed25519 construction (see module docs), checked with PyNaCl via validate()
+        Vector {
+            name: "ed25519_noncanonical_s",
+            uri: "pGSAIGxhx8UfzO_6U1sPZ9vrUfuPkONPr3MyS2HcmSEH6ZPIgUDvT2L4R5czrYec-s7TyJqcOd1Px5XvLvocPq_k1ymggYYCm6v_dd9iXlfi_W2dFcDhj_7V9Wg5fP0Ur9lLuHYZ",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;s6Viqt2MHK28tOtkR3dBsrmKfWpIZ-haVIKp9zC8KXk?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIGxhx8UfzO_6U1sPZ9vrUfuPkONPr3MyS2HcmSEH6ZPIgUDvT2L4R5czrYec-s7TyJqcOd1Px5XvLvocPq_k1ymggYYCm6v_dd9iXlfi_W2dFcDhj_7V9Wg5fP0Ur9lLuHYZ",
+            ),
+            valid: false,
+        },
+        // pure-Python ed25519 construction (see module docs), checked with PyNaCl via validate()
+        Vector {
+            name: "ed25519_small_order_key",
+            uri: "pGSAIAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgUBYZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZgEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;a_zCM3TjxTpuPdFc4q_LVS6szof90Cf0F34olM3dZw8?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgUBYZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZgEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+            valid: false,
+        },
+        // pure-Python ed25519 construction (see module docs), checked with PyNaCl via validate()
+        Vector {
+            name: "ed25519_small_order_r",
+            uri: "pGSAIGxhx8UfzO_6U1sPZ9vrUfuPkONPr3MyS2HcmSEH6ZPIgUABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAKE3tzsqYc2fMX_USHYV-4gphMNpxe9ifEIVxZQf3F8A",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;s6Viqt2MHK28tOtkR3dBsrmKfWpIZ-haVIKp9zC8KXk?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIGxhx8UfzO_6U1sPZ9vrUfuPkONPr3MyS2HcmSEH6ZPIgUABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAKE3tzsqYc2fMX_USHYV-4gphMNpxe9ifEIVxZQf3F8A",
+            ),
+            valid: false,
+        },
+        // pure-Python ed25519 construction (see module docs), checked with PyNaCl via validate()
+        Vector {
+            name: "ed25519_mixed_order_key",
+            uri: "pGSAIEXTpJrg4rVPbxbTxylSdh1PZnTaozyCV-3YucruSug4gUDJo_hqrkZfDlZROGRRDzmXVh-iyeheoh3CKSMJ881gImImneWD6B7L6EDcCAeNEH9qZyUPhBhyWyn-O00JVucG",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;3GvGMShRaHiE18Y7vUunEyLDzox2Hi_8UMkG8bxT2JY?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIEXTpJrg4rVPbxbTxylSdh1PZnTaozyCV-3YucruSug4gUDJo_hqrkZfDlZROGRRDzmXVh-iyeheoh3CKSMJ881gImImneWD6B7L6EDcCAeNEH9qZyUPhBhyWyn-O00JVucG",
+            ),
+            valid: true,
+        },
+        // pure-Python ed25519 construction (see module docs), checked with PyNaCl via validate()
+        Vector {
+            name: "ed25519_noncanonical_key",
+            uri: "pGSAIPD_______________________________________9_gUDvT2L4R5czrYec-s7TyJqcOd1Px5XvLvocPq_k1ymggZkupU7lEs0KiLrqWo-jNqvhj_7V9Wg5fP0Ur9lLuHYJ",
+            message: "0202020202020202020202020202020202020202020202020202020202020202",
+            parses: true,
+            condition: Some(
+                "ni:///sha-256;rp9NwNU0wyJsrlmEkTsXlXW1sL2JRsBBCqqwkkI7Eiw?fpt=ed25519-sha-256&cost=131072",
+            ),
+            serialized: Some(
+                "pGSAIPD_______________________________________9_gUDvT2L4R5czrYec-s7TyJqcOd1Px5XvLvocPq_k1ymggZkupU7lEs0KiLrqWo-jNqvhj_7V9Wg5fP0Ur9lLuHYJ",
+            ),
+            valid: false,
+        },
+    ];
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn python_vectors() {
+        for v in VECTORS {
+            let parsed = Fulfillment::from_uri(v.uri);
+            assert_eq!(parsed.is_ok(), v.parses, "{}: {parsed:?}", v.name);
+            let Ok(f) = parsed else { continue };
+            let condition = f.condition().ok().map(|c| c.uri());
+            assert_eq!(condition.as_deref(), v.condition, "{}", v.name);
+            let serialized = f.serialize_uri().ok();
+            assert_eq!(serialized.as_deref(), v.serialized, "{}", v.name);
+            let expected = match (&f, v.valid) {
+                // Python's True needs an RSA-PSS check this module leaves to the caller.
+                (Fulfillment::RsaSha256 { .. }, true) => Verification::Unverifiable,
+                (_, true) => Verification::Valid,
+                (_, false) => Verification::Invalid,
+            };
+            assert_eq!(f.validate(&unhex(v.message)), expected, "{}", v.name);
+            // What `_input_valid` validates: the re-parsed re-serialization.
+            if let Some(again) = serialized {
+                let reparsed = Fulfillment::from_uri(&again).unwrap();
+                assert_eq!(reparsed.validate(&unhex(v.message)), expected, "{}", v.name);
+                assert_eq!(reparsed.condition().ok(), f.condition().ok(), "{}", v.name);
+            }
+        }
+    }
+
+    fn vector(name: &str) -> Fulfillment {
+        let v = VECTORS.iter().find(|v| v.name == name).unwrap();
+        Fulfillment::from_uri(v.uri).unwrap()
+    }
+
+    #[test]
+    fn threshold_not_met_shows_in_the_condition() {
+        // The 2-of-3 output condition cannot be met by a fulfillment with one signature: the
+        // parsed threshold is 1, so its condition is a different (1-of-3) one.
+        let two_of_three = vector("threshold_2_of_3").condition().unwrap();
+        let one_signature = vector("threshold_1_of_3");
+        assert_eq!(
+            one_signature.validate(&[2; 32]),
+            Verification::Valid,
+            "every present subfulfillment is valid"
+        );
+        assert_ne!(one_signature.condition().unwrap(), two_of_three);
+        assert_eq!(
+            two_of_three.uri(),
+            "ni:///sha-256;6xbVvXwInJtSg9YIxRt_FbDIavXYCXtJ1L7t42-xVus?fpt=threshold-sha-256&cost=265216&subtypes=ed25519-sha-256"
+        );
+    }
+
+    #[test]
+    fn public_keys_come_from_ed25519_leaves_only() {
+        let nested = vector("threshold_nested").public_keys();
+        // Seeds 0x01 and 0x02 signed; 0x03 is an unfulfilled subcondition.
+        let key = |seed: u8| {
+            ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+                .verifying_key()
+                .to_bytes()
+        };
+        assert_eq!(nested.len(), 2);
+        assert!(nested.contains(&key(1)) && nested.contains(&key(2)));
+        assert_eq!(vector("prefix").public_keys(), vec![key(1)]);
+        assert!(vector("preimage").public_keys().is_empty());
+    }
+
+    fn prefix_chain(levels: usize) -> String {
+        // The DER `tests/vectors.py` built with `tlv()`: preimage b"x" under `levels`
+        // prefixes with empty prefix and max_message_length 10.
+        let mut der = vec![0xa0, 0x03, 0x80, 0x01, b'x'];
+        for _ in 0..levels {
+            let mut body = vec![0x80, 0x00, 0x81, 0x01, 0x0a];
+            push_tlv(&mut body, 0xa2, &der);
+            der.clear();
+            push_tlv(&mut der, 0xa1, &body);
+        }
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(der)
+    }
+
+    #[test]
+    fn nesting_limits_follow_python() {
+        // From two frames deep, Python parses 163 nested prefixes over a preimage but not
+        // 164; it serializes 122 but not 123 (RecursionError).
+        assert!(Fulfillment::from_uri(&prefix_chain(163)).is_ok());
+        assert_eq!(
+            Fulfillment::from_uri(&prefix_chain(164)),
+            Err(ConditionError::TooDeep)
+        );
+        let f = Fulfillment::from_uri(&prefix_chain(122)).unwrap();
+        assert!(f.serialize_uri().is_ok());
+        let f = Fulfillment::from_uri(&prefix_chain(123)).unwrap();
+        assert_eq!(f.serialize_uri(), Err(ConditionError::TooDeep));
+        assert_eq!(f.validate(b""), Verification::Valid);
+        // Far past any limit: refused without deep recursion.
+        assert_eq!(
+            Fulfillment::from_uri(&prefix_chain(100_000)),
+            Err(ConditionError::TooDeep)
+        );
+    }
+
+    #[test]
+    fn threshold_chain_depth() {
+        // Python parses 98 nested 1-of-1 thresholds over an ed25519 leaf, not 99.
+        let leaf = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(VECTORS[0].uri)
+            .unwrap();
+        let chain = |levels: usize| {
+            let mut der = leaf.clone();
+            for _ in 0..levels {
+                let mut body = Vec::new();
+                push_tlv(&mut body, 0xa0, &der);
+                push_tlv(&mut body, 0xa1, &[]);
+                der.clear();
+                push_tlv(&mut der, 0xa2, &body);
+            }
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(der)
+        };
+        assert!(Fulfillment::from_uri(&chain(98)).is_ok());
+        assert_eq!(
+            Fulfillment::from_uri(&chain(99)),
+            Err(ConditionError::TooDeep)
+        );
+    }
+
+    #[test]
+    fn malformed_der_is_refused() {
+        let cases: &[&[u8]] = &[
+            b"",
+            &[0xa4],
+            &[0xa4, 0x82, 0x01],
+            // Eight length bytes of 0xff: far past the end, and past usize on the way.
+            &[0xa4, 0x88, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0xbf, 0x80],
+            &[0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x04, 0x00],
+            &[0xa5, 0x00],
+            &[0xa4, 0x00],
+            &[0xa0, 0x02, 0xa0, 0x00],
+            &[0xa2, 0x04, 0xa0, 0x00, 0x81, 0x00],
+        ];
+        for der in cases {
+            let uri = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(der);
+            assert!(
+                matches!(Fulfillment::from_uri(&uri), Err(ConditionError::Der(_))),
+                "{der:02x?}"
+            );
+        }
+    }
+
+    #[test]
+    fn base64_quirks() {
+        // `urlsafe_b64decode(base64_add_padding(s))`, checked against Python on 100k random
+        // strings; these are the surprising ones.
+        let cases: &[(&str, Option<&[u8]>)] = &[
+            ("QUJD", Some(b"ABC")),
+            ("QUJ", Some(b"AB")),
+            ("Q", None),
+            ("", Some(b"")),
+            ("QQ==QUJD", Some(b"A")),
+            ("QU=J", Some(b"AB")),
+            ("QU+/", Some(&[0x41, 0x4f, 0xbf])),
+            ("QU-_", Some(&[0x41, 0x4f, 0xbf])),
+            ("Q\nUJ", Some(b"AB")),
+            ("QUé", Some(b"A")),
+            ("QUJDQ=", None),
+            ("==QUJD", Some(b"ABC")),
+            ("A=B=C=D=", Some(&[0x00, 0x10])),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(decode_base64(input).ok().as_deref(), *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_y_matches_libsodium() {
+        let mut y = [0xff; 32];
+        y[31] = 0x7f;
+        for (low, canonical) in [(0xec, true), (0xed, false), (0xff, false)] {
+            y[0] = low;
+            assert_eq!(is_canonical_y(&y), canonical, "{low:x}");
+            // The sign bit is not part of y.
+            let mut signed = y;
+            signed[31] |= 0x80;
+            assert_eq!(is_canonical_y(&signed), canonical);
+        }
+        assert!(is_canonical_y(&[0; 32]));
+    }
+
+    /// `(name, details JSON, condition URI or error code)`. Each comment names Python's
+    /// outcome of `_fulfillment_from_details(details).condition_uri`, from
+    /// planetmint-transactions 0.8.4; keys are base58 public keys of seeds 0x01..0x03.
+    const DETAILS: &[(&str, &str, Result<&str, &str>)] = &[
+        // Output.generate([pk1], 1).to_dict()['condition']['details']: a condition
+        (
+            "single_key",
+            r#"{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}"#,
+            Ok(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+        ),
+        // Output.generate([pk1, pk2], 1) details (threshold 2 of 2): a condition
+        (
+            "two_keys",
+            r#"{"type": "threshold-sha-256", "threshold": 2, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}, {"type": "ed25519-sha-256", "public_key": "9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu"}]}"#,
+            Ok(
+                "ni:///sha-256;scJAoDXv0jWyezkC3-knkaOL9e8prdjNxWg0rtpKJQ4?fpt=threshold-sha-256&cost=264192&subtypes=ed25519-sha-256",
+            ),
+        ),
+        // Output.generate([pk1, [pk2, pk3]], 1) details: a condition
+        (
+            "nested",
+            r#"{"type": "threshold-sha-256", "threshold": 2, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}, {"type": "threshold-sha-256", "threshold": 2, "subconditions": [{"type": "ed25519-sha-256", "public_key": "9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu"}, {"type": "ed25519-sha-256", "public_key": "GyGKxMyg1p9SsHfm15MkNUu1u9TN2JtTspcdmrtGUdse"}]}]}"#,
+            Ok(
+                "ni:///sha-256;n3c1OgXg-xdleUArsjkTO1Lj9UumgeUSuaxw_t_tR_s?fpt=threshold-sha-256&cost=397312&subtypes=ed25519-sha-256",
+            ),
+        ),
+        // threshold 1 of three keys: a condition
+        (
+            "one_of_three",
+            r#"{"type": "threshold-sha-256", "threshold": 1, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}, {"type": "ed25519-sha-256", "public_key": "9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu"}, {"type": "ed25519-sha-256", "public_key": "GyGKxMyg1p9SsHfm15MkNUu1u9TN2JtTspcdmrtGUdse"}]}"#,
+            Ok(
+                "ni:///sha-256;1zGMpTQ-7PpauDqcD5kpAReD9EO6mQHSZ5Z6LbCP05E?fpt=threshold-sha-256&cost=134144&subtypes=ed25519-sha-256",
+            ),
+        ),
+        // threshold true (a bool is an int): a condition
+        (
+            "threshold_true",
+            r#"{"type": "threshold-sha-256", "threshold": true, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}]}"#,
+            Ok(
+                "ni:///sha-256;2p5dUNpjpaw9c856XVMHUCzxsdsVBhiR9ACe3lytjqs?fpt=threshold-sha-256&cost=132096&subtypes=ed25519-sha-256",
+            ),
+        ),
+        // public_key + U+3000 (str.rstrip strips it): a condition
+        (
+            "key_trailing_ideographic_space",
+            r#"{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9　"}"#,
+            Ok(
+                "ni:///sha-256;SPn_lVGhY_CiWpYTTUoocHC9LPKQFUGnPr-yGK3vPHM?fpt=ed25519-sha-256&cost=131072",
+            ),
+        ),
+        // ' ' + public_key: ValueError
+        (
+            "key_leading_space",
+            r#"{"type": "ed25519-sha-256", "public_key": " AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}"#,
+            Err("bad_key"),
+        ),
+        // base58 of 31 bytes: ValueError
+        (
+            "key_31_bytes",
+            r#"{"type": "ed25519-sha-256", "public_key": "5SV2hdVK1ZezefdyJMyk8fvkE9qZvZshnqmvg28eJp"}"#,
+            Err("bad_key"),
+        ),
+        // base58 of 32 zero bytes ('1' * 32): a condition
+        (
+            "key_all_zero",
+            r#"{"type": "ed25519-sha-256", "public_key": "11111111111111111111111111111111"}"#,
+            Ok(
+                "ni:///sha-256;45inuPYM26yp-YOe0nXZfAc_4RmQYFBzDVjnoQw5UAo?fpt=ed25519-sha-256&cost=131072",
+            ),
+        ),
+        // public_key with '0': ValueError
+        (
+            "key_not_base58",
+            r#"{"type": "ed25519-sha-256", "public_key": "0KnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}"#,
+            Err("bad_key"),
+        ),
+        // public_key 5: AttributeError
+        (
+            "key_not_string",
+            r#"{"type": "ed25519-sha-256", "public_key": 5}"#,
+            Err("bad_key"),
+        ),
+        // no public_key: KeyError
+        (
+            "missing_public_key",
+            r#"{"type": "ed25519-sha-256"}"#,
+            Err("missing_key"),
+        ),
+        // no type: KeyError
+        (
+            "missing_type",
+            r#"{"public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}"#,
+            Err("missing_key"),
+        ),
+        // threshold without subconditions: KeyError
+        (
+            "missing_subconditions",
+            r#"{"type": "threshold-sha-256", "threshold": 1}"#,
+            Err("missing_key"),
+        ),
+        // KeyError deep inside wins over an unmet threshold: KeyError
+        (
+            "missing_nested_key",
+            r#"{"type": "threshold-sha-256", "threshold": 5, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}, {"type": "ed25519-sha-256"}]}"#,
+            Err("missing_key"),
+        ),
+        // zenroom-sha-256: UnsupportedTypeError
+        (
+            "unsupported_type",
+            r#"{"type": "zenroom-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}"#,
+            Err("unsupported_type"),
+        ),
+        // threshold 0: ValueError
+        (
+            "threshold_zero",
+            r#"{"type": "threshold-sha-256", "threshold": 0, "subconditions": []}"#,
+            Err("bad_threshold"),
+        ),
+        // threshold 1.0: ValueError
+        (
+            "threshold_float",
+            r#"{"type": "threshold-sha-256", "threshold": 1.0, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}]}"#,
+            Err("bad_threshold"),
+        ),
+        // threshold null: TypeError
+        (
+            "threshold_null",
+            r#"{"type": "threshold-sha-256", "threshold": null, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}]}"#,
+            Err("threshold_out_of_range"),
+        ),
+        // threshold 2 of 1: MissingDataError
+        (
+            "threshold_not_met",
+            r#"{"type": "threshold-sha-256", "threshold": 2, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}]}"#,
+            Err("threshold_not_met"),
+        ),
+        // threshold 65536: ValueConstraintError
+        (
+            "threshold_too_large",
+            r#"{"type": "threshold-sha-256", "threshold": 65536, "subconditions": [{"type": "ed25519-sha-256", "public_key": "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"}]}"#,
+            Err("threshold_out_of_range"),
+        ),
+        // subconditions '' iterates nothing: MissingDataError
+        (
+            "subconditions_empty_string",
+            r#"{"type": "threshold-sha-256", "threshold": 1, "subconditions": ""}"#,
+            Err("threshold_not_met"),
+        ),
+        // subconditions 'ab' iterates characters: TypeError
+        (
+            "subconditions_string",
+            r#"{"type": "threshold-sha-256", "threshold": 1, "subconditions": "ab"}"#,
+            Err("bad_details"),
+        ),
+        // details is a list: TypeError
+        ("not_an_object", r#"[]"#, Err("bad_details")),
+    ];
+
+    #[test]
+    fn details_vectors() {
+        for (name, text, expected) in DETAILS {
+            let details = json::decode(text.as_bytes()).unwrap();
+            let got = Condition::from_details(&details);
+            let got = got
+                .as_ref()
+                .map(Condition::uri)
+                .map_err(ConditionError::code);
+            assert_eq!(got.as_deref().map_err(|e| *e), *expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn details_depth_limit() {
+        // `_fulfillment_from_details` raises ThresholdTooDeep at depth 100: 99 thresholds
+        // above a key build, 100 do not.
+        let nest = |levels: usize| {
+            let mut text =
+                r#"{"type": "ed25519-sha-256", "public_key": "11111111111111111111111111111111"}"#
+                    .to_string();
+            for _ in 0..levels {
+                text = format!(
+                    r#"{{"type": "threshold-sha-256", "threshold": 1, "subconditions": [{text}]}}"#
+                );
+            }
+            json::decode(text.as_bytes()).unwrap()
+        };
+        assert!(Condition::from_details(&nest(99)).is_ok());
+        assert_eq!(
+            Condition::from_details(&nest(100)),
+            Err(ConditionError::ThresholdTooDeep)
+        );
+    }
+
+    #[test]
+    fn error_codes_are_distinct() {
+        let errors = [
+            ConditionError::Base64,
+            ConditionError::Der(""),
+            ConditionError::TooDeep,
+            ConditionError::UnsupportedType(String::new()),
+            ConditionError::MissingKey(""),
+            ConditionError::BadDetails(""),
+            ConditionError::BadKey(""),
+            ConditionError::BadThreshold,
+            ConditionError::ThresholdTooDeep,
+            ConditionError::ThresholdOutOfRange,
+            ConditionError::CostOutOfRange,
+            ConditionError::ThresholdNotMet,
+            ConditionError::RsaModulus(""),
+            ConditionError::Unserializable(""),
+        ];
+        let codes: std::collections::HashSet<_> = errors.iter().map(|e| e.code()).collect();
+        assert_eq!(codes.len(), errors.len());
+    }
+
+    /// Everything Python would compute on a parsed fulfillment, none of which may panic.
+    fn exercise(uri: &str) {
+        if let Ok(f) = Fulfillment::from_uri(uri) {
+            let _ = f.condition().map(|c| c.uri());
+            let _ = f.serialize_uri();
+            let _ = f.validate(b"message");
+            let _ = f.public_keys();
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn from_uri_never_panics_on_strings(uri in "\\PC{0,300}") {
+            exercise(&uri);
+        }
+
+        #[test]
+        fn from_uri_never_panics_on_der(der in proptest::collection::vec(any::<u8>(), 0..300)) {
+            exercise(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(der));
+        }
+
+        #[test]
+        fn from_uri_never_panics_on_mutated_vectors(
+            index in 0..VECTORS.len(),
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+        ) {
+            let mut der = decode_base64(VECTORS[index].uri).unwrap_or_default();
+            for (at, byte) in flips {
+                if !der.is_empty() {
+                    let at = at % der.len();
+                    der[at] = byte;
+                }
+            }
+            exercise(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(der));
+        }
+    }
 }
