@@ -15,7 +15,9 @@
 //!   lengths and tags, empty or zero-padded INTEGERs, unsorted SET OFs, bytes after the
 //!   fulfillment, and bytes after the one fulfillment inside a prefix's `[2]` wrapper (whose
 //!   constructed bit it does not check). It refuses indefinite lengths, constructed strings
-//!   and anything off-schema ([`Der`]).
+//!   and anything off-schema ([`read_tlv`], [`Fields`]).
+//! - Costs: a condition's own cost may exceed 32 bits, but encoding it as a subcondition
+//!   (its parent's fingerprint) fails, so the parent has no condition.
 //! - A parsed threshold's threshold is its number of subfulfillments, so `validate` only asks
 //!   that every subfulfillment be valid; "m of n" shows up in the condition URI instead. A
 //!   threshold with no subfulfillment validates, but has no condition (its threshold 0 is
@@ -143,7 +145,7 @@ pub enum ConditionError {
     /// pyasn1 cannot decode the bytes against the fulfillment schema.
     #[error("malformed fulfillment DER: {0}")]
     Der(&'static str),
-    /// Python hits its recursion limit decoding this much nesting.
+    /// Python hits its recursion limit decoding (or re-serializing) this much nesting.
     #[error("fulfillment nests too deep")]
     TooDeep,
     /// Condition details name a type `_fulfillment_from_details` does not build.
@@ -247,7 +249,7 @@ impl Fulfillment {
         let der = decode_base64(uri)?;
         let mut rest = der.as_slice();
         // pyasn1 hands back the bytes after the first element and `from_binary` drops them.
-        let tlv = Der::read(&mut rest)?;
+        let tlv = read_tlv(&mut rest)?;
         Fulfillment::from_tlv(&tlv, Frames::NONE)
     }
 
@@ -526,7 +528,7 @@ impl Fulfillment {
                 // A tagged CHOICE: pyasn1 decodes the first element inside and drops the
                 // rest, whichever the wrapper's constructed bit says.
                 let mut inner = wrapper.content;
-                let sub = Der::read(&mut inner)?;
+                let sub = read_tlv(&mut inner)?;
                 let depth = depth.enter(Frames::PREFIX_LEVEL)?;
                 Fulfillment::PrefixSha256 {
                     prefix,
@@ -545,11 +547,11 @@ impl Fulfillment {
                 };
                 let mut subfulfillments = Vec::new();
                 while !subs.is_empty() {
-                    subfulfillments.push(Fulfillment::from_tlv(&Der::read(&mut subs)?, depth)?);
+                    subfulfillments.push(Fulfillment::from_tlv(&read_tlv(&mut subs)?, depth)?);
                 }
                 let mut subconditions = Vec::new();
                 while !conds.is_empty() {
-                    let condition = Condition::from_tlv(&Der::read(&mut conds)?)?;
+                    let condition = Condition::from_tlv(&read_tlv(&mut conds)?)?;
                     depth.parses(condition.frames())?;
                     subconditions.push(condition);
                 }
@@ -1237,71 +1239,67 @@ struct Tlv<'a> {
     content: &'a [u8],
 }
 
-struct Der;
-
-impl Der {
-    /// Reads one element off the front of `input`. Like pyasn1: long-form tag numbers
-    /// (even with leading zero groups) and long-form lengths (even non-minimal) are fine,
-    /// the indefinite length is not, and the content must fit the input.
-    fn read<'a>(input: &mut &'a [u8]) -> Result<Tlv<'a>, ConditionError> {
-        let (&first, mut rest) = input
-            .split_first()
-            .ok_or(ConditionError::Der("missing element"))?;
-        let mut number = Some(u32::from(first & LONG_TAG));
-        if first & LONG_TAG == LONG_TAG {
-            let mut n: u32 = 0;
-            let mut overflow = false;
-            loop {
-                let (&b, tail) = rest
-                    .split_first()
-                    .ok_or(ConditionError::Der("truncated tag"))?;
-                rest = tail;
-                overflow |= n > u32::MAX >> 7;
-                n = n.wrapping_shl(7) | u32::from(b & 0x7f);
-                if b & 0x80 == 0 {
-                    break;
-                }
+/// Reads one element off the front of `input`. Like pyasn1: long-form tag numbers (even
+/// with leading zero groups) and long-form lengths (even non-minimal) are fine, the
+/// indefinite length is not, and the content must fit the input.
+fn read_tlv<'a>(input: &mut &'a [u8]) -> Result<Tlv<'a>, ConditionError> {
+    let (&first, mut rest) = input
+        .split_first()
+        .ok_or(ConditionError::Der("missing element"))?;
+    let mut number = Some(u32::from(first & LONG_TAG));
+    if first & LONG_TAG == LONG_TAG {
+        let mut n: u32 = 0;
+        let mut overflow = false;
+        loop {
+            let (&b, tail) = rest
+                .split_first()
+                .ok_or(ConditionError::Der("truncated tag"))?;
+            rest = tail;
+            overflow |= n > u32::MAX >> 7;
+            n = n.wrapping_shl(7) | u32::from(b & 0x7f);
+            if b & 0x80 == 0 {
+                break;
             }
-            number = (!overflow).then_some(n);
         }
-        let (&len_byte, tail) = rest
-            .split_first()
-            .ok_or(ConditionError::Der("truncated length"))?;
-        rest = tail;
-        let length = match len_byte {
-            0..=0x7f => usize::from(len_byte),
-            0x80 => return Err(ConditionError::Der("indefinite length")),
-            _ => {
-                let count = usize::from(len_byte & 0x7f);
-                if rest.len() < count {
-                    return Err(ConditionError::Der("truncated length"));
-                }
-                let (bytes, tail) = rest.split_at(count);
-                rest = tail;
-                let mut length: usize = 0;
-                for &b in bytes {
-                    // Only grows, so once past what is left it can never fit.
-                    length = length
-                        .checked_mul(256)
-                        .and_then(|l| l.checked_add(usize::from(b)))
-                        .filter(|&l| l <= rest.len())
-                        .ok_or(ConditionError::Der("length past end"))?;
-                }
-                length
-            }
-        };
-        if rest.len() < length {
-            return Err(ConditionError::Der("length past end"));
-        }
-        let (content, tail) = rest.split_at(length);
-        *input = tail;
-        Ok(Tlv {
-            class: first & CLASS_MASK,
-            constructed: first & CONSTRUCTED_BIT != 0,
-            number,
-            content,
-        })
+        number = (!overflow).then_some(n);
     }
+    let (&len_byte, tail) = rest
+        .split_first()
+        .ok_or(ConditionError::Der("truncated length"))?;
+    rest = tail;
+    let length = match len_byte {
+        0..=0x7f => usize::from(len_byte),
+        0x80 => return Err(ConditionError::Der("indefinite length")),
+        _ => {
+            let count = usize::from(len_byte & 0x7f);
+            if rest.len() < count {
+                return Err(ConditionError::Der("truncated length"));
+            }
+            let (bytes, tail) = rest.split_at(count);
+            rest = tail;
+            let mut length: usize = 0;
+            for &b in bytes {
+                // Only grows, so once past what is left it can never fit.
+                length = length
+                    .checked_mul(256)
+                    .and_then(|l| l.checked_add(usize::from(b)))
+                    .filter(|&l| l <= rest.len())
+                    .ok_or(ConditionError::Der("length past end"))?;
+            }
+            length
+        }
+    };
+    if rest.len() < length {
+        return Err(ConditionError::Der("length past end"));
+    }
+    let (content, tail) = rest.split_at(length);
+    *input = tail;
+    Ok(Tlv {
+        class: first & CLASS_MASK,
+        constructed: first & CONSTRUCTED_BIT != 0,
+        number,
+        content,
+    })
 }
 
 impl<'a> Tlv<'a> {
@@ -1329,7 +1327,7 @@ impl<'a> Fields<'a> {
         if self.0.is_empty() {
             return Err(ConditionError::Der("missing component"));
         }
-        let tlv = Der::read(&mut self.0)?;
+        let tlv = read_tlv(&mut self.0)?;
         if tlv.context_number() != Some(number) {
             return Err(ConditionError::Der("unexpected tag"));
         }
@@ -1416,6 +1414,9 @@ impl<'a> Fields<'a> {
 /// deep. Planetmint calls from a deeper stack, so its real limits sit a few levels lower
 /// than ours; nothing under 20 levels of nesting is affected, and past that Python's
 /// condition and (for thresholds) serialization already take time exponential in the depth.
+/// Not modelled: the cost computation a threshold runs on its subtree while serializing,
+/// which Python can push a few frames past these limits when five or more thresholds sit
+/// under a hundred prefixes.
 #[derive(Debug, Clone, Copy)]
 struct Frames {
     decode: u32,
