@@ -108,9 +108,7 @@ fn write_float(f: f64, out: &mut Vec<u8>) {
     // Rust's `{:e}` gives the same shortest round-trip digits as Python's repr; only the
     // layout differs.
     let sci = format!("{f:e}");
-    let (mantissa, exp) = sci
-        .split_once('e')
-        .expect("LowerExp always has an exponent");
+    let (mantissa, exp) = sci.split_once('e').expect("LowerExp always has an exponent");
     let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
     let (negative, mantissa) = match mantissa.strip_prefix('-') {
         Some(m) => (true, m),

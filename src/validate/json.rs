@@ -407,12 +407,7 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => self.skip_digits(),
-            _ => {
-                return Err(DecodeError::Syntax {
-                    what: "expecting value",
-                    at: start,
-                });
-            }
+            _ => return Err(DecodeError::Syntax { what: "expecting value", at: start }),
         }
         let int_end = self.pos;
         let mut is_float = false;
