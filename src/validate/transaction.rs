@@ -23,7 +23,7 @@ use std::fmt;
 use sha3::{Digest, Sha3_256};
 
 use super::canonical;
-use super::condition::{Condition, ConditionError, Fulfillment};
+use super::condition::{Condition, ConditionError, Details, Fulfillment, Verification};
 use super::json::{self, DecodeError, Object, Value};
 use super::schema::{self, SchemaError};
 
@@ -145,8 +145,9 @@ pub struct Transaction {
     pub inputs: Vec<Input>,
     pub outputs: Vec<Output>,
     /// Set when a part we cannot check ourselves passed everything else: a Zenroom `script`,
-    /// whose code only the Zenroom VM can run. Such a transaction is neither proven valid
-    /// nor invalid. (Every crypto-condition type Planetmint parses is verified.)
+    /// whose code only the Zenroom VM can run (or a fulfillment type the condition module
+    /// cannot verify, of which there is none today). Such a transaction is neither proven
+    /// valid nor invalid.
     pub unverifiable: Option<&'static str>,
 }
 
@@ -285,7 +286,7 @@ fn check(
     }
     let local = local.body;
     schema::check(&local)?;
-    let tx = parse(&local, id)?;
+    let mut tx = parse(&local, id)?;
     let message = message.ok_or(Invalid::Unencodable)?;
 
     for (index, input) in tx.inputs.iter().enumerate() {
@@ -305,8 +306,13 @@ fn check(
         {
             return Err(Invalid::Signature(index));
         }
-        if !input.fulfillment.validate(&digest.finalize()) {
-            return Err(Invalid::Signature(index));
+        match input.fulfillment.validate(&digest.finalize()) {
+            Verification::Valid => {}
+            Verification::Invalid => return Err(Invalid::Signature(index)),
+            Verification::Unverifiable => {
+                tx.unverifiable
+                    .get_or_insert("fulfillment type not verified");
+            }
         }
     }
     let mut spent = std::collections::HashSet::new();
@@ -538,7 +544,7 @@ fn parse_output(output: &Value, index: usize) -> Result<Output, Invalid> {
     let condition = get("condition")?;
     // Output.from_dict: the condition comes from `details`; when they are missing, or a key
     // inside them is (a KeyError), only the URI is kept and nothing is parsed (a hashlock).
-    let condition = match condition.get("details").map(Condition::from_details) {
+    let condition = match condition.get("details").map(Details::parse) {
         None | Some(Err(ConditionError::MissingKey(_))) => {
             condition
                 .get("uri")
@@ -546,7 +552,7 @@ fn parse_output(output: &Value, index: usize) -> Result<Output, Invalid> {
             None
         }
         Some(Err(source)) => return Err(Invalid::Condition { index, source }),
-        Some(Ok(condition)) => condition,
+        Some(Ok(details)) => details.condition().ok(),
     };
     // Output.__init__ takes `None` for no public keys.
     let public_keys = match get("public_keys")? {
