@@ -98,17 +98,10 @@ fn valid_transactions() -> Vec<Vec<u8>> {
 
 fn server_args(queue: usize) -> ServerArgs {
     ServerArgs {
-        ws_host: "127.0.0.1".into(),
-        ws_port: 0,
-        advertised_scheme: "ws".into(),
-        advertised_host: "localhost".into(),
-        advertised_port: 9985,
-        api_bind: "127.0.0.1:0".into(),
-        ping_interval: Duration::from_secs(30),
         idle_timeout: Duration::from_secs(300),
         max_clients: 20_000,
         queue,
-        block_queue: 1_000,
+        ..ServerArgs::loopback()
     }
 }
 

@@ -104,6 +104,19 @@ pub enum ConfigError {
 }
 
 impl ServerArgs {
+    /// The defaults, with both listeners on 127.0.0.1 and ephemeral ports: what tests and
+    /// the load tool run the server with. (Variables set in the environment still apply.)
+    pub fn loopback() -> Self {
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            server: ServerArgs,
+        }
+        let args = ["loopback", "--ws-host", "127.0.0.1", "--ws-port", "0"];
+        let args = args.into_iter().chain(["--api-bind", "127.0.0.1:0"]);
+        <Command as clap::Parser>::parse_from(args).server
+    }
+
     /// Checks what clap cannot.
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.ping_interval.is_zero() {
@@ -153,5 +166,40 @@ pub fn parse_dialect(text: &str) -> Result<CompatMode, String> {
         "0.37" => Ok(CompatMode::V0_37),
         "0.38" => Ok(CompatMode::V0_38),
         _ => Err("expected 0.34, 0.37 or 0.38".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_planetmints_and_pass_the_checks() {
+        let args = ServerArgs::loopback();
+        assert_eq!(args.advertised_ws_url(), "ws://localhost:9985");
+        assert_eq!(args.ping_interval, Duration::from_secs(30));
+        assert!(args.check().is_ok());
+    }
+
+    #[test]
+    fn nonsense_is_refused() {
+        let base = ServerArgs::loopback();
+        let idle = ServerArgs {
+            idle_timeout: Duration::from_secs(30),
+            ..base.clone()
+        };
+        assert!(matches!(
+            idle.check(),
+            Err(ConfigError::IdleNotAfterPing { .. })
+        ));
+        let bind = ServerArgs {
+            api_bind: "9984".into(),
+            ..base.clone()
+        };
+        assert!(matches!(bind.check(), Err(ConfigError::ApiBind(_))));
+        let queue = ServerArgs { queue: 0, ..base };
+        assert!(matches!(queue.check(), Err(ConfigError::Zero("--queue"))));
+        assert_eq!(parse_dialect("v0.38"), Ok(CompatMode::V0_38));
+        assert!(parse_dialect("0.35").is_err());
     }
 }

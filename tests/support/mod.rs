@@ -63,17 +63,8 @@ pub fn expected_until(chain: &str, stream: &str, last_height: u64) -> Vec<String
 /// Server settings for tests: both listeners on 127.0.0.1, ephemeral ports, roomy limits.
 pub fn server_args() -> ServerArgs {
     ServerArgs {
-        ws_host: "127.0.0.1".into(),
-        ws_port: 0,
-        advertised_scheme: "ws".into(),
-        advertised_host: "localhost".into(),
-        advertised_port: 9985,
-        api_bind: "127.0.0.1:0".into(),
-        ping_interval: Duration::from_secs(30),
-        idle_timeout: Duration::from_secs(90),
         max_clients: 100,
-        queue: 100_000,
-        block_queue: 1_000,
+        ..ServerArgs::loopback()
     }
 }
 

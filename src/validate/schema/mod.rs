@@ -42,6 +42,7 @@ mod rules;
 mod tests;
 
 use super::json::{Object, Value};
+use super::transaction::Operation;
 
 /// Checks Planetmint's `local_dict` against every structural rule of `from_dict(tx, False)`
 /// except the id comparison and crypto-condition parsing.
@@ -51,7 +52,7 @@ use super::json::{Object, Value};
 /// `KeyError`: refuse it before calling this), `id` is null when absent (the id comparison
 /// then fails), and for version "2.0" the `asset` value falls back to `tx["assets"]`.
 pub fn check(local: &Object) -> Result<(), SchemaError> {
-    let op = Operation::resolve(local)?;
+    let op = resolve_operation(local)?;
     let schema = python::local_dict_keys(local)?;
     rules::validate_schema(local, schema, op)?;
     python::after_schema(local, schema, op)
@@ -158,52 +159,29 @@ impl SchemaError {
     }
 }
 
-/// The operations `transactions/__init__.py` registers, i.e. the ones `resolve_class` knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operation {
-    Create,
-    Transfer,
-    Compose,
-    Decompose,
-    ValidatorElection,
-    ChainMigrationElection,
-    Vote,
-}
-
-impl Operation {
-    /// `Transaction.resolve_class(local_dict["operation"])`: a dict look-up, so only these
-    /// exact strings resolve, and a list or dict raises `TypeError` (unhashable).
-    fn resolve(local: &Object) -> Result<Operation, SchemaError> {
-        let at = At::ROOT;
-        let name = match field(local, "operation") {
-            Some(Value::Str(name)) => name.as_str(),
-            Some(Value::Array(_) | Value::Object(_)) => {
-                return Err(SchemaError::constructor(
-                    &at.key("operation"),
-                    Raised::TypeError,
-                    "unhashable operation",
-                ));
-            }
-            Some(_) => return Err(SchemaError::Operation),
-            None => {
-                return Err(SchemaError::constructor(
-                    &at.key("operation"),
-                    Raised::KeyError,
-                    "missing from the transaction",
-                ));
-            }
-        };
-        Ok(match name {
-            "CREATE" => Operation::Create,
-            "TRANSFER" => Operation::Transfer,
-            "COMPOSE" => Operation::Compose,
-            "DECOMPOSE" => Operation::Decompose,
-            "VALIDATOR_ELECTION" => Operation::ValidatorElection,
-            "CHAIN_MIGRATION_ELECTION" => Operation::ChainMigrationElection,
-            "VOTE" => Operation::Vote,
-            _ => return Err(SchemaError::Operation),
-        })
-    }
+/// `Transaction.resolve_class(local_dict["operation"])`: a dict look-up, so only the seven
+/// registered names resolve, and a list or dict raises `TypeError` (unhashable).
+fn resolve_operation(local: &Object) -> Result<Operation, SchemaError> {
+    let at = At::ROOT;
+    let name = match field(local, "operation") {
+        Some(Value::Str(name)) => name.as_str(),
+        Some(Value::Array(_) | Value::Object(_)) => {
+            return Err(SchemaError::constructor(
+                &at.key("operation"),
+                Raised::TypeError,
+                "unhashable operation",
+            ));
+        }
+        Some(_) => return Err(SchemaError::Operation),
+        None => {
+            return Err(SchemaError::constructor(
+                &at.key("operation"),
+                Raised::KeyError,
+                "missing from the transaction",
+            ));
+        }
+    };
+    Operation::parse(name).ok_or(SchemaError::Operation)
 }
 
 /// Which schema directory applies: `validate_transaction_schema` picks v3.0 iff
