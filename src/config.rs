@@ -79,12 +79,17 @@ pub struct ServerArgs {
     #[arg(long, env = "PLANETMINT_STREAM_MAX_CLIENTS", default_value_t = 10_000)]
     pub max_clients: usize,
     /// Transaction messages a subscriber may fall behind before it is closed as a slow
-    /// consumer. The default holds ten blocks of 10,000 transactions; the messages are
-    /// shared, so this costs about 200 bytes a message once, not per subscriber.
-    #[arg(long, env = "PLANETMINT_STREAM_QUEUE", default_value_t = 100_000)]
+    /// consumer. The default, 2^19, holds ten full blocks: CometBFT's default block limit
+    /// (21 MiB) fits about 40,000 of the smallest valid Planetmint transactions (~550
+    /// bytes). Messages are shared by all subscribers, so the ring costs about 250 bytes a
+    /// message once (at most ~130 MiB, after half a million transactions), not per
+    /// subscriber.
+    #[arg(long, env = "PLANETMINT_STREAM_QUEUE", default_value_t = 1 << 19)]
     pub queue: usize,
-    /// Block messages a `valid_blocks` subscriber may fall behind.
-    #[arg(long, env = "PLANETMINT_STREAM_BLOCK_QUEUE", default_value_t = 1_000)]
+    /// Block messages a `valid_blocks` subscriber may fall behind. A block message lists its
+    /// transaction ids (up to ~2.7 MiB for a full block), so the default keeps a few more
+    /// than ten blocks rather than thousands.
+    #[arg(long, env = "PLANETMINT_STREAM_BLOCK_QUEUE", default_value_t = 64)]
     pub block_queue: usize,
 }
 
