@@ -49,12 +49,22 @@ impl TxId {
     }
 }
 
+impl TxId {
+    /// The 64 lower-case hex digits, without allocating.
+    pub fn hex(&self) -> [u8; 64] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 0xF)];
+        }
+        out
+    }
+}
+
 impl fmt::Display for TxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(std::str::from_utf8(&self.hex()).expect("hex digits are ASCII"))
     }
 }
 
@@ -129,9 +139,17 @@ pub struct Input {
 pub struct Output {
     pub public_keys: Vec<String>,
     pub amount: u64,
-    /// `None` for an output given by condition URI alone (a hashlock), which Planetmint
-    /// keeps unparsed, or whose details admit no condition (an unmeetable threshold).
-    pub condition: Option<Condition>,
+    /// The condition details as Planetmint builds them; `None` for an output given by its
+    /// condition URI alone (a hashlock), which Planetmint keeps unparsed.
+    pub details: Option<Details>,
+}
+
+impl Output {
+    /// The output's condition, computed on demand (validation never needs it); `None` for
+    /// a hashlock or details that admit no condition (an unmeetable threshold).
+    pub fn condition(&self) -> Option<Condition> {
+        self.details.as_ref().and_then(|d| d.condition().ok())
+    }
 }
 
 /// A transaction that passed every stateless check.
@@ -281,7 +299,7 @@ fn check(
     if document.depth > MAX_TX_DEPTH {
         return Err(Invalid::TooDeep(document.depth));
     }
-    if local.claimed_id.as_deref() != Some(id.to_string().as_str()) {
+    if local.claimed_id.as_deref().map(str::as_bytes) != Some(&id.hex()[..]) {
         return Err(Invalid::IdMismatch { computed: id });
     }
     let local = local.body;
@@ -544,7 +562,7 @@ fn parse_output(output: &Value, index: usize) -> Result<Output, Invalid> {
     let condition = get("condition")?;
     // Output.from_dict: the condition comes from `details`; when they are missing, or a key
     // inside them is (a KeyError), only the URI is kept and nothing is parsed (a hashlock).
-    let condition = match condition.get("details").map(Details::parse) {
+    let details = match condition.get("details").map(Details::parse) {
         None | Some(Err(ConditionError::MissingKey(_))) => {
             condition
                 .get("uri")
@@ -552,7 +570,7 @@ fn parse_output(output: &Value, index: usize) -> Result<Output, Invalid> {
             None
         }
         Some(Err(source)) => return Err(Invalid::Condition { index, source }),
-        Some(Ok(details)) => details.condition().ok(),
+        Some(Ok(details)) => Some(details),
     };
     // Output.__init__ takes `None` for no public keys.
     let public_keys = match get("public_keys")? {
@@ -562,6 +580,6 @@ fn parse_output(output: &Value, index: usize) -> Result<Output, Invalid> {
     Ok(Output {
         public_keys,
         amount,
-        condition,
+        details,
     })
 }
