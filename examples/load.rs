@@ -115,7 +115,7 @@ struct Service {
 async fn start(queue: usize) -> Service {
     let args = server_args(queue);
     let metrics = Arc::new(Metrics::default());
-    let hub = Hub::new(args.queue, args.block_queue, metrics.clone());
+    let hub = Hub::new(args.queue, metrics.clone());
     let listeners = Listeners::bind(&args).await.expect("bind");
     let ws = listeners.ws_addr().expect("address");
     let shutdown = CancellationToken::new();
@@ -183,7 +183,7 @@ async fn expect_line(lines: &mut mpsc::Receiver<String>, want: &str) {
 }
 
 async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
-    let service = start((txs * 10).max(100_000)).await;
+    let service = start(2 * blocks + 16).await;
     let (mut child, mut lines) = spawn_clients(service.ws, clients, txs);
     expect_line(&mut lines, "connected").await;
     let mut latencies = Vec::new();
@@ -281,7 +281,7 @@ fn height_of(text: &str) -> Option<u64> {
 
 /// The server's RSS growth per idle connection.
 async fn idle_memory(clients: usize) {
-    let service = start(100_000).await;
+    let service = start(16).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = rss_kib();
     let (mut child, mut lines) = spawn_clients(service.ws, clients, 1);

@@ -78,19 +78,12 @@ pub struct ServerArgs {
     /// Most subscribers at once; further upgrades get 503.
     #[arg(long, env = "PLANETMINT_STREAM_MAX_CLIENTS", default_value_t = 10_000)]
     pub max_clients: usize,
-    /// Transaction messages a subscriber may fall behind before it is closed as a slow
-    /// consumer. The default, 2^19, holds ten full blocks: CometBFT's default block limit
-    /// (21 MiB) fits about 40,000 of the smallest valid Planetmint transactions (~550
-    /// bytes). Messages are shared by all subscribers, so the ring costs about 250 bytes a
-    /// message once (at most ~130 MiB, after half a million transactions), not per
-    /// subscriber.
-    #[arg(long, env = "PLANETMINT_STREAM_QUEUE", default_value_t = 1 << 19)]
+    /// Blocks a subscriber may fall behind before it is closed as a slow consumer. Each
+    /// stream's ring holds this many blocks' messages, shared by all subscribers (so a full
+    /// ring costs what the last 16 blocks' messages weigh, once, not per subscriber); 16
+    /// holds the ten full blocks a client may be allowed to lag, with room to spare.
+    #[arg(long, env = "PLANETMINT_STREAM_QUEUE", default_value_t = 16)]
     pub queue: usize,
-    /// Block messages a `valid_blocks` subscriber may fall behind. A block message lists its
-    /// transaction ids (up to ~2.7 MiB for a full block), so the default keeps a few more
-    /// than ten blocks rather than thousands.
-    #[arg(long, env = "PLANETMINT_STREAM_BLOCK_QUEUE", default_value_t = 64)]
-    pub block_queue: usize,
 }
 
 /// A setting that parsed but makes no sense.
@@ -133,11 +126,7 @@ impl ServerArgs {
                 ping: self.ping_interval,
             });
         }
-        for (name, value) in [
-            ("--max-clients", self.max_clients),
-            ("--queue", self.queue),
-            ("--block-queue", self.block_queue),
-        ] {
+        for (name, value) in [("--max-clients", self.max_clients), ("--queue", self.queue)] {
             if value == 0 {
                 return Err(ConfigError::Zero(name));
             }

@@ -1,11 +1,13 @@
 //! Hub: judged blocks in, encoded frames out to every subscriber of each stream.
 //!
-//! Each message is encoded once into a [`Frame`] (a reference-counted UTF-8 buffer) and put
-//! on a [`broadcast`] ring per stream. A subscriber is a cursor into that ring, so its
-//! outbound queue is its window of the ring: a frame is stored once however many subscribers
-//! there are, publishing never waits for anyone, and a subscriber that falls a whole ring
-//! behind learns it on its next receive (`Lagged`) and is closed as a slow consumer. Frames
-//! of one block are sent before the next block's, so every subscriber sees block order.
+//! Each message is encoded once into a [`Frame`] (a reference-counted UTF-8 buffer); a
+//! block's frames for a stream form one [`Batch`], put on a [`broadcast`] ring per stream. A
+//! subscriber is a cursor into that ring, so its outbound queue is its window of the ring,
+//! counted in blocks: a frame is stored once however many subscribers there are,
+//! publishing never waits for anyone, and a subscriber that falls a whole ring behind
+//! learns it on its next receive (`Lagged`) and is closed as a slow consumer. One batch per
+//! block means one wake-up per subscriber per block (not per message) and lets a session
+//! write a block's frames with one flush; and every subscriber sees block order.
 
 use std::sync::Arc;
 
@@ -18,6 +20,10 @@ use crate::validate::block::JudgedBlock;
 
 /// One encoded WebSocket text message, shared by every subscriber.
 pub type Frame = Utf8Bytes;
+
+/// A block's frames for one stream, in order (possibly none: a block without published
+/// transactions still passes through the transactions ring, keeping both rings in step).
+pub type Batch = Arc<[Frame]>;
 
 /// The two streams of the Event Stream API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,23 +64,23 @@ struct BlockMessage<'a> {
 /// The fan-out point. Cheap to clone; every clone publishes to the same rings.
 #[derive(Clone)]
 pub struct Hub {
-    transactions: broadcast::Sender<Frame>,
-    blocks: broadcast::Sender<Frame>,
+    transactions: broadcast::Sender<Batch>,
+    blocks: broadcast::Sender<Batch>,
     metrics: Arc<Metrics>,
 }
 
 impl Hub {
-    /// A hub whose rings hold `transaction_frames` and `block_frames` frames: the most a
-    /// subscriber may fall behind before it is closed as a slow consumer.
-    pub fn new(transaction_frames: usize, block_frames: usize, metrics: Arc<Metrics>) -> Self {
+    /// A hub whose rings hold `blocks` blocks: the most a subscriber may fall behind before
+    /// it is closed as a slow consumer.
+    pub fn new(blocks: usize, metrics: Arc<Metrics>) -> Self {
         Hub {
-            transactions: broadcast::channel(transaction_frames).0,
-            blocks: broadcast::channel(block_frames).0,
+            transactions: broadcast::channel(blocks).0,
+            blocks: broadcast::channel(blocks).0,
             metrics,
         }
     }
 
-    pub fn subscribe(&self, stream: Stream) -> broadcast::Receiver<Frame> {
+    pub fn subscribe(&self, stream: Stream) -> broadcast::Receiver<Batch> {
         match stream {
             Stream::Transactions => self.transactions.subscribe(),
             Stream::Blocks => self.blocks.subscribe(),
@@ -83,15 +89,13 @@ impl Hub {
 
     /// Publishes a judged block: its transactions, then the block itself.
     pub fn publish(&self, block: &JudgedBlock) {
-        let frames = encode(block);
-        let (transactions, block_frame) = frames.split_at(frames.len() - 1);
-        for frame in transactions {
-            // No subscriber is not an error: the frame is simply not kept.
-            let _ = self.transactions.send(frame.clone());
-        }
-        let _ = self.blocks.send(block_frame[0].clone());
-        self.metrics
-            .record_published(block.height, transactions.len());
+        let mut frames = encode(block);
+        let block_frame = frames.pop().expect("encode ends with the block frame");
+        let transactions = frames.len();
+        // No subscriber is not an error: the batch is simply not kept.
+        let _ = self.transactions.send(frames.into());
+        let _ = self.blocks.send(Arc::new([block_frame]));
+        self.metrics.record_published(block.height, transactions);
     }
 }
 

@@ -40,7 +40,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
     let metrics = Arc::new(Metrics::default());
-    let hub = Hub::new(server_args.queue, server_args.block_queue, metrics.clone());
+    let hub = Hub::new(server_args.queue, metrics.clone());
     let (blocks_tx, blocks_rx) = mpsc::channel(BLOCK_QUEUE);
     let pipeline = tokio::spawn(crate::pipeline::run(
         blocks_rx,

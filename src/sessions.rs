@@ -17,20 +17,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::SinkExt as _;
 use tokio::sync::{OwnedSemaphorePermit, broadcast};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
-use crate::hub::{Frame, Stream};
+use crate::hub::{Batch, Stream};
 use crate::metrics::{ClientEnd, Metrics};
 
 /// Largest message (and frame) a client may send; clients have nothing to say beyond
 /// pings, so 64 KiB is generous, and it caps what one client can make us buffer.
 pub const MAX_CLIENT_MESSAGE: usize = 64 << 10;
 
-/// How long one send to a client may take. A healthy client on a slow link drains a frame
-/// in milliseconds; one that stopped reading would otherwise pin its session forever.
+/// How long writing one block's frames to a client may take. A healthy client on a slow
+/// link drains them in well under a second; one that stopped reading would otherwise pin
+/// its session forever.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Per-session settings.
@@ -52,7 +54,7 @@ enum End {
 /// the client limit, released when the session ends.
 pub async fn run(
     mut socket: WebSocket,
-    mut frames: broadcast::Receiver<Frame>,
+    mut frames: broadcast::Receiver<Batch>,
     stream: Stream,
     config: SessionConfig,
     shutdown: CancellationToken,
@@ -90,7 +92,7 @@ pub async fn run(
 
 async fn serve(
     socket: &mut WebSocket,
-    frames: &mut broadcast::Receiver<Frame>,
+    frames: &mut broadcast::Receiver<Batch>,
     config: SessionConfig,
     shutdown: &CancellationToken,
 ) -> End {
@@ -98,7 +100,7 @@ async fn serve(
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
     loop {
-        let outgoing = tokio::select! {
+        let outgoing: Outgoing = tokio::select! {
             biased;
             () = shutdown.cancelled() => return End::Shutdown,
             incoming = socket.recv() => {
@@ -119,21 +121,21 @@ async fn serve(
                     }
                 }
             }
-            frame = frames.recv() => match frame {
-                Ok(frame) => Message::Text(frame),
+            batch = frames.recv() => match batch {
+                Ok(batch) => Outgoing::Batch(batch),
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     return End::Closed(ClientEnd::SlowConsumer);
                 }
                 Err(broadcast::error::RecvError::Closed) => return End::Shutdown,
             },
-            _ = ping.tick() => Message::Ping(Default::default()),
+            _ = ping.tick() => Outgoing::Ping,
             () = sleep_until(last_heard + config.idle_timeout) => {
                 return End::Closed(ClientEnd::IdleTimeout);
             }
         };
         tokio::select! {
             () = shutdown.cancelled() => return End::Shutdown,
-            sent = timeout(SEND_TIMEOUT, socket.send(outgoing)) => match sent {
+            sent = timeout(SEND_TIMEOUT, send(socket, outgoing)) => match sent {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return End::SocketError,
                 // Stuck behind a client that stopped reading: a slow consumer too.
@@ -141,6 +143,26 @@ async fn serve(
             },
         }
     }
+}
+
+/// What a session writes next.
+enum Outgoing {
+    Batch(Batch),
+    Ping,
+}
+
+/// Writes a block's frames (or a ping) and flushes once: one write for the whole block
+/// instead of one per message.
+async fn send(socket: &mut WebSocket, outgoing: Outgoing) -> Result<(), axum::Error> {
+    match outgoing {
+        Outgoing::Ping => socket.feed(Message::Ping(Default::default())).await?,
+        Outgoing::Batch(batch) => {
+            for frame in batch.iter() {
+                socket.feed(Message::Text(frame.clone())).await?;
+            }
+        }
+    }
+    socket.flush().await
 }
 
 /// Whether a receive error is the frame or message size limit.
