@@ -12,8 +12,9 @@
 //! program with `--clients-only`), so the server's memory and CPU are its own. For each
 //! block the child reports on a pipe when its last client has the block's last message;
 //! latency is from handing the block to the pipeline to that report. Blocks are sent one
-//! at a time for latency, then back to back for throughput. Idle memory is the server
-//! process's RSS growth when 10,000 clients connect and stay silent, divided by 10,000.
+//! at a time for latency, then back to back for throughput. Idle memory, measured first,
+//! is the server process's RSS growth when 10,000 clients connect and stay silent, divided
+//! by 10,000.
 //!
 //! Stops by itself: every wait is bounded.
 
@@ -66,6 +67,9 @@ fn main() {
     let txs = flag("--txs").unwrap_or_else(|| vec![100, 1_000]);
     let blocks = flag("--blocks").map_or(10, |b| b[0]);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    // First, while this process has served nothing: memory freed by a loaded run would be
+    // reused by the connections and hide their cost.
+    runtime.block_on(idle_memory(10_000));
     let pool = valid_transactions();
     println!("clients  txs/block  p50_ms  p99_ms  max_ms  msgs/s (back to back)");
     for &t in &txs {
@@ -73,7 +77,6 @@ fn main() {
             runtime.block_on(scenario(&pool, c, t, blocks));
         }
     }
-    runtime.block_on(idle_memory(10_000));
 }
 
 /// Valid transactions of the fixture chains, to fill synthetic blocks with.
@@ -174,18 +177,38 @@ fn spawn_clients(
     (child, rx)
 }
 
-async fn expect_line(lines: &mut mpsc::Receiver<String>, want: &str) {
-    let line = tokio::time::timeout(BLOCK_DEADLINE, lines.recv())
-        .await
-        .expect("clients answered in time")
-        .expect("clients alive");
-    assert_eq!(line, want, "unexpected report from the clients");
+/// Waits for the clients' next report, which must be `want`.
+async fn expect_line(lines: &mut mpsc::Receiver<String>, want: &str) -> Result<(), String> {
+    match tokio::time::timeout(BLOCK_DEADLINE, lines.recv()).await {
+        Ok(Some(line)) if line == want => Ok(()),
+        Ok(Some(line)) => Err(format!("clients said {line:?}, expected {want:?}")),
+        Ok(None) => Err("the client process ended".into()),
+        Err(_) => Err(format!("no {want:?} within {BLOCK_DEADLINE:?}")),
+    }
 }
 
 async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
     let service = start(2 * blocks + 16).await;
     let (mut child, mut lines) = spawn_clients(service.ws, clients, txs);
-    expect_line(&mut lines, "connected").await;
+    if let Err(why) = measure(pool, &service, &mut lines, clients, txs, blocks).await {
+        // One machine runs both sides: past some size the clients, not the server, give
+        // out (a client that cannot take a block within 10 s is closed as slow).
+        println!("{clients:>7}  {txs:>9}  not measured: {why}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    service.shutdown.cancel();
+}
+
+async fn measure(
+    pool: &[Vec<u8>],
+    service: &Service,
+    lines: &mut mpsc::Receiver<String>,
+    clients: usize,
+    txs: usize,
+    blocks: usize,
+) -> Result<(), String> {
+    expect_line(lines, "connected").await?;
     let mut latencies = Vec::new();
     for height in 1..=blocks as u64 {
         let started = Instant::now();
@@ -194,7 +217,7 @@ async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
             .send(block(pool, height, txs))
             .await
             .expect("pipeline");
-        expect_line(&mut lines, &format!("done {height}")).await;
+        expect_line(lines, &format!("done {height}")).await?;
         latencies.push(started.elapsed());
     }
     let started = Instant::now();
@@ -208,7 +231,7 @@ async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
             .expect("pipeline");
     }
     for height in first..=last {
-        expect_line(&mut lines, &format!("done {height}")).await;
+        expect_line(lines, &format!("done {height}")).await?;
     }
     let rate = (blocks * txs * clients) as f64 / started.elapsed().as_secs_f64();
     latencies.sort();
@@ -220,9 +243,7 @@ async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
         ms(pick(0.99)),
         ms(*latencies.last().expect("blocks")),
     );
-    let _ = child.kill();
-    let _ = child.wait();
-    service.shutdown.cancel();
+    Ok(())
 }
 
 /// Runs in the child: connects the clients, then reports each block all of them have.
@@ -285,7 +306,9 @@ async fn idle_memory(clients: usize) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = rss_kib();
     let (mut child, mut lines) = spawn_clients(service.ws, clients, 1);
-    expect_line(&mut lines, "connected").await;
+    expect_line(&mut lines, "connected")
+        .await
+        .expect("idle clients connect");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib();
     println!(
