@@ -129,7 +129,8 @@ except ImportError:  # pragma: no cover - environment dependent
 from check_chain_shapes import new_block_event  # noqa: E402,F401  (one definition of the event derivation)
 
 try:
-    from gen_fixtures import reference_verdict  # the project's single definition of "valid"
+    # The project's single definitions of "valid" and of the version 2.0 layout.
+    from gen_fixtures import reference_verdict, to_v2
 except Exception as exc:  # pragma: no cover - environment dependent
     sys.exit(f"cannot import reference_verdict from tools/gen_fixtures.py: {exc!r}")
 
@@ -416,18 +417,6 @@ def ed_details(kp):
 
 def threshold_details(threshold, kps):
     return {"type": "threshold-sha-256", "threshold": threshold, "subconditions": [ed_details(k) for k in kps]}
-
-
-def to_v2(tx):
-    out = {}
-    for key, value in tx.items():
-        if key == "assets":
-            out["asset"] = value[0] if value else value
-        elif key == "version":
-            out["version"] = "2.0"
-        else:
-            out[key] = value
-    return out
 
 
 def prepare_create(signer, recipients, meta_label=None, data_label="asset", version="3.0", outputs=None):
