@@ -8,6 +8,7 @@
 //! the next batch is read, so memory depends on the batch limits below, never on the input
 //! length, and order is kept without a reordering buffer.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Write};
 
 use base64::Engine as _;
@@ -177,14 +178,17 @@ fn verdict_line(line: &Line, encoding: Encoding) -> (bool, Vec<u8>) {
     (record.valid, out)
 }
 
-fn decode_line(line: &Line, encoding: Encoding) -> Result<Vec<u8>, String> {
+/// The raw transaction bytes of a line: the line itself in JSON mode (no copy), decoded
+/// base64 otherwise.
+fn decode_line(line: &Line, encoding: Encoding) -> Result<Cow<'_, [u8]>, String> {
     let Line::Text(text) = line else {
         return Err(format!("line_too_long: over {MAX_LINE_BYTES} bytes"));
     };
     match encoding {
-        Encoding::Json => Ok(text.clone()),
+        Encoding::Json => Ok(Cow::Borrowed(text)),
         Encoding::Base64 => base64::engine::general_purpose::STANDARD
             .decode(text.trim_ascii())
+            .map(Cow::Owned)
             .map_err(|e| format!("base64: {e}")),
     }
 }

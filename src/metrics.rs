@@ -84,14 +84,6 @@ impl Metrics {
         counter.fetch_add(1, Relaxed);
     }
 
-    pub fn last_height(&self) -> u64 {
-        self.last_height.load(Relaxed)
-    }
-
-    pub fn subscribers(&self) -> u64 {
-        self.subscribers.load(Relaxed)
-    }
-
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
         let mut out = String::new();

@@ -101,19 +101,26 @@ async fn cometbft_0_38_streams_match_fixtures() {
     streams_match_fixtures(CHAINS[1]).await;
 }
 
+/// A test node on `chain`, the service following it, and a client on each stream, once
+/// blocks `1..=height` have reached the blocks client (returned as the last element).
+async fn following(chain: &str, height: u64) -> (TestNode, Service, Client, Client, Vec<String>) {
+    let node = TestNode::start(chain).await;
+    let service = Service::follow(&node, server_args()).await;
+    let txs = connect(service.ws, TXS).await;
+    let mut blocks = connect(service.ws, BLOCKS).await;
+    node.wait_for("the service to subscribe", |s| s.active == 1)
+        .await;
+    node.produce_until(height);
+    let first = collect_texts(&mut blocks, height as usize, CHAIN_WITHIN).await;
+    assert_eq!(heights(&first), (1..=height).collect::<Vec<_>>());
+    (node, service, txs, blocks, first)
+}
+
 /// (h) The node drops the service's websocket; blocks made meanwhile, and blocks whose
 /// event never comes, are fetched over HTTP: no gap, no duplicate. The chain is followed
 /// up to `last`.
 async fn survives_node_disconnect(chain: &str, last: u64) {
-    let node = TestNode::start(chain).await;
-    let service = Service::follow(&node, server_args()).await;
-    let mut txs = connect(service.ws, TXS).await;
-    let mut blocks = connect(service.ws, BLOCKS).await;
-    node.wait_for("the service to subscribe", |s| s.active == 1)
-        .await;
-    node.produce_until(10);
-    let first = collect_texts(&mut blocks, 10, CHAIN_WITHIN).await;
-    assert_eq!(heights(&first), (1..=10).collect::<Vec<_>>());
+    let (node, service, mut txs, mut blocks, first) = following(chain, 10).await;
 
     node.disconnect_websockets().await;
     // Nobody is subscribed now: these events are lost, as a real node loses them.
@@ -195,16 +202,8 @@ async fn survives_node_restart() {
     let chain = CHAINS[1];
     // Up to the block before the big one: validating in a debug build is slow.
     const LAST: u64 = 23;
-    let mut node = TestNode::start(chain).await;
-    let service = Service::follow(&node, server_args()).await;
+    let (mut node, service, mut txs, mut blocks, first) = following(chain, 5).await;
     let http = reqwest::Client::new();
-    let mut txs = connect(service.ws, TXS).await;
-    let mut blocks = connect(service.ws, BLOCKS).await;
-    node.wait_for("the service to subscribe", |s| s.active == 1)
-        .await;
-    node.produce_until(5);
-    let first = collect_texts(&mut blocks, 5, CHAIN_WITHIN).await;
-    assert_eq!(heights(&first), (1..=5).collect::<Vec<_>>());
 
     node.stop().await;
     node.produce_until(8);
