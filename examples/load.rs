@@ -35,6 +35,7 @@ use planetmint_stream::metrics::Metrics;
 use planetmint_stream::server::{self, Listeners};
 use planetmint_stream::source::chain_file::{parse_block, parse_status};
 use planetmint_stream::source::{Height, RawBlock, dialect_from_version};
+use planetmint_stream::store::Store;
 use planetmint_stream::validate::validate;
 
 /// How long one block may take to reach every client before the run is declared stuck.
@@ -123,14 +124,17 @@ async fn start(queue: usize) -> Service {
     let ws = listeners.ws_addr().expect("address");
     let shutdown = CancellationToken::new();
     let (blocks, rx) = mpsc::channel(planetmint_stream::source::BLOCK_QUEUE);
+    // The store a replay uses: this measures validation and fan-out, not the disk.
+    let store = Arc::new(Store::in_memory(1_000).expect("store"));
     tokio::spawn(planetmint_stream::pipeline::run(
         rx,
+        store.clone(),
         hub.clone(),
         metrics.clone(),
         planetmint_stream::parallel::available_threads(),
     ));
     let token = shutdown.clone();
-    tokio::spawn(async move { server::serve(listeners, &args, hub, metrics, token).await });
+    tokio::spawn(async move { server::serve(listeners, &args, hub, store, metrics, token).await });
     Service {
         blocks,
         ws,
@@ -145,6 +149,7 @@ fn block(pool: &[Vec<u8>], height: u64, txs: usize) -> RawBlock {
         codes: vec![0; txs],
         previous_app_hash: String::new(),
         app_hash: None,
+        received: None,
     }
 }
 

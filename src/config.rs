@@ -6,6 +6,7 @@
 //! our own settings use `PLANETMINT_STREAM_<KEY>`. An invalid value is one clear line and
 //! exit status 2 (clap's, or [`ConfigError`]'s in `main`).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -22,22 +23,79 @@ pub struct NodeArgs {
     /// CometBFT RPC port.
     #[arg(long, env = "PLANETMINT_TENDERMINT_PORT", default_value_t = 26657)]
     pub tendermint_port: u16,
+    /// Several nodes of the same chain to fail over between, comma-separated, each
+    /// `host:port` or an `http(s)://` URL; replaces the host and port above when given.
+    #[arg(long, env = "PLANETMINT_STREAM_NODES", value_delimiter = ',')]
+    pub nodes: Vec<String>,
     /// RPC dialect (0.34, 0.37 or 0.38); read from the node's /status when absent.
     #[arg(long, env = "PLANETMINT_STREAM_DIALECT", value_parser = parse_dialect)]
     pub dialect: Option<CompatMode>,
 }
 
+/// One node's RPC addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Base of the HTTP RPC, without a trailing slash.
+    pub http: String,
+    /// The `/websocket` URL.
+    pub websocket: String,
+}
+
 impl NodeArgs {
-    pub fn http_url(&self) -> String {
-        format!("http://{}:{}", self.tendermint_host, self.tendermint_port)
+    /// The nodes to follow, in the order they are tried.
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        let default = [format!("{}:{}", self.tendermint_host, self.tendermint_port)];
+        let nodes = if self.nodes.is_empty() {
+            &default[..]
+        } else {
+            &self.nodes[..]
+        };
+        nodes
+            .iter()
+            .map(|node| {
+                let node = node.trim().trim_end_matches('/');
+                let (secure, address) = match node.split_once("://") {
+                    Some((scheme, address)) => (scheme.eq_ignore_ascii_case("https"), address),
+                    None => (false, node),
+                };
+                let (http, ws) = if secure {
+                    ("https", "wss")
+                } else {
+                    ("http", "ws")
+                };
+                Endpoint {
+                    http: format!("{http}://{address}"),
+                    websocket: format!("{ws}://{address}/websocket"),
+                }
+            })
+            .collect()
     }
 
-    pub fn websocket_url(&self) -> String {
-        format!(
-            "ws://{}:{}/websocket",
-            self.tendermint_host, self.tendermint_port
-        )
+    /// The first node's HTTP RPC: the one `record` reads.
+    pub fn http_url(&self) -> String {
+        self.endpoints().swap_remove(0).http
     }
+}
+
+/// Where the stream's state lives and how much history it keeps.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the store (the cursor and the retained history); created if missing.
+    #[arg(long, env = "PLANETMINT_STREAM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Blocks of published messages kept for clients resuming with `?from_height=N`.
+    /// 10,000 blocks is hours of a busy chain (at most a few hundred MB at 100
+    /// transactions a block), enough to ride out a client's restart or a maintenance window.
+    #[arg(
+        long,
+        env = "PLANETMINT_STREAM_HISTORY_BLOCKS",
+        default_value_t = 10_000
+    )]
+    pub history_blocks: u64,
+    /// Where a fresh store begins: 1 streams the whole chain; the node's next block when
+    /// absent. Ignored once the store holds a height (the service continues after it).
+    #[arg(long, env = "PLANETMINT_STREAM_START_HEIGHT")]
+    pub start_height: Option<u64>,
 }
 
 /// The listeners and their limits.
@@ -84,6 +142,10 @@ pub struct ServerArgs {
     /// holds the ten full blocks a client may be allowed to lag, with room to spare.
     #[arg(long, env = "PLANETMINT_STREAM_QUEUE", default_value_t = 16)]
     pub queue: usize,
+    /// `/ready` answers 503 while the node is more than this many blocks ahead of what is
+    /// published: a few blocks is a moment of validation; more is a backfill or a stall.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_LAG", default_value_t = 5)]
+    pub max_lag: u64,
 }
 
 /// A setting that parsed but makes no sense.
@@ -99,6 +161,21 @@ pub enum ConfigError {
     Zero(&'static str),
     #[error("--api-bind must be host:port, got {0:?}")]
     ApiBind(String),
+    #[error("--start-height must be at least 1")]
+    StartHeight,
+}
+
+impl StoreArgs {
+    /// Checks what clap cannot.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.history_blocks == 0 {
+            return Err(ConfigError::Zero("--history-blocks"));
+        }
+        if self.start_height == Some(0) {
+            return Err(ConfigError::StartHeight);
+        }
+        Ok(())
+    }
 }
 
 impl ServerArgs {

@@ -1,7 +1,8 @@
-//! Hub: judged blocks in, encoded frames out to every subscriber of each stream.
+//! Hub: encoded blocks in, frames out to every live subscriber of each stream.
 //!
-//! Each message is encoded once into a [`Frame`] (a reference-counted UTF-8 buffer); a
-//! block's frames for a stream form one [`Batch`], put on a [`broadcast`] ring per stream. A
+//! Each message is encoded once ([`encode`], by the validate stage, which stores the result
+//! before publishing it) into a [`Frame`] (a reference-counted UTF-8 buffer); a block's
+//! frames for a stream form one [`Batch`], put on a [`broadcast`] ring per stream. A
 //! subscriber is a cursor into that ring, so its outbound queue is its window of the ring,
 //! counted in blocks: a frame is stored once however many subscribers there are,
 //! publishing never waits for anyone, and a subscriber that falls a whole ring behind
@@ -10,20 +11,55 @@
 //! write a block's frames with one flush; and every subscriber sees block order.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::metrics::Metrics;
+use crate::source::Height;
 use crate::validate::block::JudgedBlock;
 
 /// One encoded WebSocket text message, shared by every subscriber.
 pub type Frame = Utf8Bytes;
 
+/// A block's messages on both streams, encoded once: what the store keeps and the hub
+/// fans out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedBlock {
+    pub height: Height,
+    /// One frame per published transaction, in block order.
+    pub transactions: Arc<[Frame]>,
+    /// The `valid_blocks` frame.
+    pub block: Frame,
+}
+
+impl EncodedBlock {
+    /// This block's frames on `stream`, ready for a subscriber.
+    pub fn batch(&self, stream: Stream, received: Option<Instant>) -> Batch {
+        Batch {
+            height: self.height,
+            frames: match stream {
+                Stream::Transactions => self.transactions.clone(),
+                Stream::Blocks => Arc::new([self.block.clone()]),
+            },
+            received,
+        }
+    }
+}
+
 /// A block's frames for one stream, in order (possibly none: a block without published
-/// transactions still passes through the transactions ring, keeping both rings in step).
-pub type Batch = Arc<[Frame]>;
+/// transactions still passes through the transactions ring, keeping both rings in step,
+/// and telling a resumed subscriber which height it is at).
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub height: Height,
+    pub frames: Arc<[Frame]>,
+    /// When the source received the block's NewBlock event: live blocks only, for the
+    /// event-to-send latency histogram.
+    pub received: Option<Instant>,
+}
 
 /// The two streams of the Event Stream API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,22 +123,22 @@ impl Hub {
         }
     }
 
-    /// Publishes a judged block: its transactions, then the block itself.
-    pub fn publish(&self, block: &JudgedBlock) {
-        let mut frames = encode(block);
-        let block_frame = frames.pop().expect("encode ends with the block frame");
-        let transactions = frames.len();
+    /// Publishes a stored block: its transactions, then the block itself.
+    pub fn publish(&self, block: &EncodedBlock, received: Option<Instant>) {
         // No subscriber is not an error: the batch is simply not kept.
-        let _ = self.transactions.send(frames.into());
-        let _ = self.blocks.send(Arc::new([block_frame]));
-        self.metrics.record_published(block.height, transactions);
+        let _ = self
+            .transactions
+            .send(block.batch(Stream::Transactions, received));
+        let _ = self.blocks.send(block.batch(Stream::Blocks, received));
+        self.metrics
+            .record_published(block.height, block.transactions.len());
     }
 }
 
-/// The frames of a block: one per published transaction, then the block frame.
-pub fn encode(block: &JudgedBlock) -> Vec<Frame> {
+/// The messages of a judged block.
+pub fn encode(block: &JudgedBlock) -> EncodedBlock {
     let height = block.height.get();
-    let mut frames: Vec<Frame> = block
+    let transactions: Vec<Frame> = block
         .published
         .iter()
         .map(|tx| {
@@ -114,12 +150,15 @@ pub fn encode(block: &JudgedBlock) -> Vec<Frame> {
             })
         })
         .collect();
-    frames.push(to_frame(&BlockMessage {
-        height,
-        hash: &block.app_hash,
-        transaction_ids: block.published.iter().map(|tx| tx.id.to_string()).collect(),
-    }));
-    frames
+    EncodedBlock {
+        height: block.height,
+        transactions: transactions.into(),
+        block: to_frame(&BlockMessage {
+            height,
+            hash: &block.app_hash,
+            transaction_ids: block.published.iter().map(|tx| tx.id.to_string()).collect(),
+        }),
+    }
 }
 
 fn to_frame(message: &impl Serialize) -> Frame {

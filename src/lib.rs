@@ -9,12 +9,14 @@
 //!   schema rules, crypto-condition verification, the [`validate::Verdict`], and per block
 //!   ([`validate::block`]) what is published and Planetmint's app hash.
 //! - [`pipeline`]: the validate stage's task: judges each block, logs and counts refusals,
-//!   cross-checks the app hash, hands the block to the hub.
+//!   cross-checks the app hash, stores the block, then hands it to the hub.
 //! - [`hub`]: encodes each message once and fans it out on a bounded ring per stream.
-//! - [`sessions`]: one task per WebSocket subscriber: frames out, pings, limits, close codes.
+//! - [`sessions`]: one task per WebSocket subscriber: history (when resuming) then live
+//!   frames out, pings, limits, close codes.
 //!
-//! Beside them: [`config`] (flags and environment), [`server`] (listeners, routes, client
-//! limit, shutdown), [`service`] (wires the stages), [`metrics`] (counters), [`check`] (the
+//! Beside them: [`store`] (the cursor and the retained history, in redb), [`config`] (flags
+//! and environment), [`server`] (listeners, routes, client limit, `/health`, `/ready`,
+//! shutdown), [`service`] (wires the stages), [`metrics`] (counters), [`check`] (the
 //! `check` command) and [`parallel`] (order-keeping parallel map).
 
 pub mod check;
@@ -27,4 +29,5 @@ pub mod server;
 pub mod service;
 pub mod sessions;
 pub mod source;
+pub mod store;
 pub mod validate;

@@ -7,6 +7,7 @@
 use std::io::{self, BufReader};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -15,12 +16,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use planetmint_stream::check::{self, Encoding};
-use planetmint_stream::config::{self, NodeArgs, ServerArgs};
+use planetmint_stream::config::{self, NodeArgs, ServerArgs, StoreArgs};
 use planetmint_stream::parallel;
 use planetmint_stream::server::Listeners;
-use planetmint_stream::service::{self, Source};
-use planetmint_stream::source::Height;
+use planetmint_stream::service::{self, ServiceError, Source};
 use planetmint_stream::source::chain_file::{self, ReplayOptions};
+use planetmint_stream::source::{Height, SourceError};
+use planetmint_stream::store::Store;
 
 #[derive(Parser)]
 #[command(version, about = "A validating event stream for Planetmint nodes")]
@@ -36,6 +38,8 @@ enum Command {
         #[command(flatten)]
         node: NodeArgs,
         #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
         server: ServerArgs,
     },
     /// Serve the event streams from a recorded chain file (no node needed).
@@ -45,9 +49,9 @@ enum Command {
         /// Pause between blocks.
         #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
         interval: Duration,
-        /// Start over at the end of the file (heights restart too).
-        #[arg(long = "loop")]
-        looping: bool,
+        /// Blocks kept (in memory) for clients resuming with `?from_height=N`.
+        #[arg(long, default_value_t = 10_000)]
+        history_blocks: u64,
         /// RPC dialect (0.34, 0.37 or 0.38); the file's status names it when absent.
         #[arg(long, value_parser = config::parse_dialect)]
         dialect: Option<tendermint_rpc::client::CompatMode>,
@@ -141,24 +145,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Serve { node, server } => serve(Source::Node(node), server),
+        Command::Serve {
+            node,
+            store,
+            server,
+        } => {
+            store.check().map_err(|e| UsageError(e.to_string()))?;
+            let start = store.start_height.and_then(Height::new);
+            let opened = Store::open(&store.data_dir, store.history_blocks)
+                .map_err(|e| UsageError(e.to_string()))?;
+            serve(Source::Node { node, start }, opened, server)
+        }
         Command::Replay {
             file,
             interval,
-            looping,
+            history_blocks,
             dialect,
             server,
-        } => serve(
-            Source::Replay {
-                path: file,
-                options: ReplayOptions {
-                    interval,
-                    looping,
-                    dialect,
+        } => {
+            if history_blocks == 0 {
+                return Err(UsageError("--history-blocks must be at least 1".into()).into());
+            }
+            let store = Store::in_memory(history_blocks).context("creating the store")?;
+            serve(
+                Source::Replay {
+                    path: file,
+                    options: ReplayOptions { interval, dialect },
                 },
-            },
-            server,
-        ),
+                store,
+                server,
+            )
+        }
         Command::Record {
             node,
             from,
@@ -190,7 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn serve(source: Source, server: ServerArgs) -> anyhow::Result<ExitCode> {
+fn serve(source: Source, store: Store, server: ServerArgs) -> anyhow::Result<ExitCode> {
     server.check().map_err(|e| UsageError(e.to_string()))?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -199,7 +216,13 @@ fn serve(source: Source, server: ServerArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| UsageError(e.to_string()))?;
         let shutdown = CancellationToken::new();
         tokio::spawn(cancel_on_signal(shutdown.clone()));
-        service::run(source, server, listeners, shutdown).await?;
+        service::run(source, Arc::new(store), server, listeners, shutdown)
+            .await
+            .map_err(|e| match e {
+                // A store of another chain: the operator must choose the data directory.
+                ServiceError::Source(SourceError::Store(e)) => UsageError(e.to_string()).into(),
+                e => anyhow::Error::from(e),
+            })?;
         info!("shut down");
         Ok(ExitCode::SUCCESS)
     })

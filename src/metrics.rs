@@ -1,15 +1,83 @@
-//! Counters every stage reports to, rendered in Prometheus text format.
+//! Counters and gauges every stage reports to, rendered in Prometheus text format, and
+//! the state `/ready` judges.
 //!
 //! In: increments from the source, validate, hub and session stages. Out: `GET /metrics`
-//! on the API listener. Plain atomics, so counting never blocks a stage; refusals are
-//! counted per reason under a mutex held only for one map update.
+//! and a [`Snapshot`] for `GET /ready` on the API listener. Plain atomics, so counting never
+//! blocks a stage; refusals are counted per reason, and the node's identity kept, under
+//! mutexes held only for one update.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use serde::Serialize;
 
 use crate::source::Height;
+
+/// Upper bounds (seconds) of the latency histogram's buckets: from a millisecond (an
+/// empty block to a local client) to ten seconds (the send timeout, beyond which the
+/// subscriber is dropped).
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// A Prometheus histogram over atomics: a count per bucket (not cumulative; summed when
+/// rendered), the sum in microseconds, and the total count.
+#[derive(Default)]
+struct Histogram {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    sum_micros: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, value: Duration) {
+        let seconds = value.as_secs_f64();
+        if let Some(bucket) = LATENCY_BUCKETS.iter().position(|le| seconds <= *le) {
+            self.buckets[bucket].fetch_add(1, Relaxed);
+        }
+        self.sum_micros
+            .fetch_add(value.as_micros().min(u64::MAX as u128) as u64, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (le, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            cumulative += bucket.load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
+        }
+        let count = self.count.load(Relaxed);
+        let sum = self.sum_micros.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
+        );
+    }
+}
+
+/// Which node the source follows now.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NodeInfo {
+    pub url: String,
+    pub dialect: String,
+    pub chain_id: String,
+}
+
+/// What `/ready` reports and judges.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub connected: bool,
+    pub node: Option<NodeInfo>,
+    pub last_height: u64,
+    pub node_height: u64,
+    pub lag: u64,
+    pub subscribers: u64,
+    pub app_hash_mismatches: u64,
+}
 
 /// Why a client connection was closed or refused, as counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +86,10 @@ pub enum ClientEnd {
     IdleTimeout,
     MessageTooBig,
     TooManyClients,
+    /// A resuming client whose next height was pruned from history before it got there.
+    HistoryExpired,
+    /// A resume refused (410): `from_height` is older than the retained history.
+    TooOld,
 }
 
 #[derive(Default)]
@@ -29,11 +101,19 @@ pub struct Metrics {
     last_height: AtomicU64,
     app_hash_mismatches: AtomicU64,
     node_reconnects: AtomicU64,
+    backfilled: AtomicU64,
+    node_height: AtomicU64,
+    connected: AtomicBool,
+    node: Mutex<Option<NodeInfo>>,
+    store_failures: AtomicU64,
+    latency: Histogram,
     subscribers: AtomicU64,
     slow_consumers: AtomicU64,
     idle_timeouts: AtomicU64,
     oversized_messages: AtomicU64,
     refused_clients: AtomicU64,
+    history_expired: AtomicU64,
+    refused_resumes: AtomicU64,
     refused: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -46,6 +126,11 @@ impl Metrics {
     pub fn record_published(&self, height: Height, transactions: usize) {
         self.blocks.fetch_add(1, Relaxed);
         self.published.fetch_add(transactions as u64, Relaxed);
+        self.last_height.store(height.get(), Relaxed);
+    }
+
+    /// The height published before a restart, from the store.
+    pub fn record_resumed(&self, height: Height) {
         self.last_height.store(height.get(), Relaxed);
     }
 
@@ -66,6 +151,47 @@ impl Metrics {
         self.node_reconnects.fetch_add(1, Relaxed);
     }
 
+    pub fn record_backfilled(&self) {
+        self.backfilled.fetch_add(1, Relaxed);
+    }
+
+    /// The node's latest height as last seen (an event, a `/status`): lag is measured
+    /// against it.
+    pub fn record_node_height(&self, height: Height) {
+        self.node_height.fetch_max(height.get(), Relaxed);
+    }
+
+    /// The source is following `node` now, or (None) lost it.
+    pub fn record_node(&self, node: Option<NodeInfo>) {
+        self.connected.store(node.is_some(), Relaxed);
+        if node.is_some() {
+            *self.node.lock().unwrap_or_else(|e| e.into_inner()) = node;
+        }
+    }
+
+    pub fn record_store_failure(&self) {
+        self.store_failures.fetch_add(1, Relaxed);
+    }
+
+    /// Time from a block's NewBlock event to a subscriber having been sent its messages.
+    pub fn record_latency(&self, latency: Duration) {
+        self.latency.observe(latency);
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let last_height = self.last_height.load(Relaxed);
+        let node_height = self.node_height.load(Relaxed);
+        Snapshot {
+            connected: self.connected.load(Relaxed),
+            node: self.node.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            last_height,
+            node_height,
+            lag: node_height.saturating_sub(last_height),
+            subscribers: self.subscribers.load(Relaxed),
+            app_hash_mismatches: self.app_hash_mismatches.load(Relaxed),
+        }
+    }
+
     pub fn subscriber_joined(&self) {
         self.subscribers.fetch_add(1, Relaxed);
     }
@@ -80,6 +206,8 @@ impl Metrics {
             ClientEnd::IdleTimeout => &self.idle_timeouts,
             ClientEnd::MessageTooBig => &self.oversized_messages,
             ClientEnd::TooManyClients => &self.refused_clients,
+            ClientEnd::HistoryExpired => &self.history_expired,
+            ClientEnd::TooOld => &self.refused_resumes,
         };
         counter.fetch_add(1, Relaxed);
     }
@@ -137,6 +265,36 @@ impl Metrics {
             get(&self.node_reconnects),
         );
         metric(
+            "planetmint_stream_backfilled_blocks_total",
+            "counter",
+            "Blocks fetched over HTTP because no event brought them (gaps, reconnects, restarts).",
+            get(&self.backfilled),
+        );
+        metric(
+            "planetmint_stream_node_height",
+            "gauge",
+            "The node's latest height, as last seen.",
+            get(&self.node_height),
+        );
+        metric(
+            "planetmint_stream_lag_blocks",
+            "gauge",
+            "Blocks the node has that are not published yet.",
+            get(&self.node_height).saturating_sub(get(&self.last_height)),
+        );
+        metric(
+            "planetmint_stream_node_connected",
+            "gauge",
+            "1 while following a node (or replaying a file), else 0.",
+            u64::from(self.connected.load(Relaxed)),
+        );
+        metric(
+            "planetmint_stream_store_failures_total",
+            "counter",
+            "Failed writes to the store (retried; nothing is published unstored).",
+            get(&self.store_failures),
+        );
+        metric(
             "planetmint_stream_subscribers",
             "gauge",
             "Connected stream subscribers.",
@@ -165,6 +323,23 @@ impl Metrics {
             "counter",
             "Upgrades refused at the client limit.",
             get(&self.refused_clients),
+        );
+        metric(
+            "planetmint_stream_history_expired_total",
+            "counter",
+            "Resuming subscribers closed because their next height left the retained history.",
+            get(&self.history_expired),
+        );
+        metric(
+            "planetmint_stream_refused_resumes_total",
+            "counter",
+            "Resumes refused (410) for a from_height older than the retained history.",
+            get(&self.refused_resumes),
+        );
+        self.latency.render(
+            &mut out,
+            "planetmint_stream_event_to_send_seconds",
+            "Time from a NewBlock event to a live subscriber having been sent the block's messages.",
         );
         let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(

@@ -1,58 +1,144 @@
-//! The validate stage's task: [`RawBlock`]s in from the source's channel, judged blocks out
-//! to the [`Hub`].
+//! The validate stage's task: [`RawBlock`]s in from the source's channel, encoded blocks
+//! out: first to the [`Store`], then to the [`Hub`].
 //!
 //! The judging itself is pure ([`crate::validate::block`]) and runs on blocking threads;
-//! this task owns what is stateful about it: logging and counting each refusal once, and
-//! checking our app hash against the node's, either as reported with the block (0.38) or as
-//! carried by the next block's header.
+//! this task owns what is stateful about it: logging and counting each refusal once,
+//! checking our app hash against the node's (as reported with the block on 0.38, or as
+//! carried by the next block's header), and the rule that a block is published only once
+//! it is stored. Blocks waiting in the channel are judged and stored together, one commit
+//! for all of them: while backfilling, the disk syncs once per batch, not once per block.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
-use crate::hub::Hub;
+use crate::hub::{EncodedBlock, Hub, encode};
 use crate::metrics::Metrics;
-use crate::source::{Height, RawBlock};
+use crate::source::{BLOCK_QUEUE, Height, RawBlock};
+use crate::store::{Store, StoreError};
 use crate::validate::block::{JudgedBlock, Refusal, judge};
+
+/// Most blocks stored in one commit: what the source can have queued, plus the one in
+/// hand.
+const COMMIT_BLOCKS: usize = BLOCK_QUEUE + 1;
+
+/// Pause before retrying a failed store write (a full disk, say). Nothing is published
+/// unstored, so the stream stops until the store recovers; `/ready` shows the lag grow.
+const STORE_RETRY: Duration = Duration::from_secs(1);
 
 /// Runs until the source closes its channel.
 pub async fn run(
     mut blocks: mpsc::Receiver<RawBlock>,
+    store: Arc<Store>,
     hub: Hub,
     metrics: Arc<Metrics>,
     threads: usize,
 ) {
     // Our app hash after the last block, to compare with the next block's header.
-    let mut pending_check: Option<(Height, String)> = None;
-    while let Some(block) = blocks.recv().await {
-        if let Some((height, ours)) = pending_check.take()
-            && block.height == height.next()
-            && block.previous_app_hash != ours
-        {
-            app_hash_mismatch(&metrics, height, &ours, &block.previous_app_hash);
+    let mut pending_check: Option<(Height, String)> =
+        store.last_height().zip(store.last_app_hash());
+    let mut raws = Vec::with_capacity(COMMIT_BLOCKS);
+    while blocks.recv_many(&mut raws, COMMIT_BLOCKS).await > 0 {
+        // The source never repeats a height; this keeps a bug there from reaching clients.
+        let mut last = store.last_height();
+        raws.retain(|raw| {
+            let follows = last.is_none_or(|last| raw.height > last);
+            if follows {
+                last = Some(raw.height);
+            } else {
+                error!(height = %raw.height, "block repeats a stored height; dropped");
+            }
+            follows
+        });
+        if raws.is_empty() {
+            continue;
         }
-        metrics.record_seen(block.txs.len());
-        let judged = match tokio::task::spawn_blocking(move || judge(&block, threads)).await {
+        let received: Vec<Option<Instant>> = raws.iter().map(|raw| raw.received).collect();
+        let batch = std::mem::take(&mut raws);
+        let judged = match tokio::task::spawn_blocking(move || {
+            batch
+                .iter()
+                .map(|raw| {
+                    (
+                        raw.previous_app_hash.clone(),
+                        raw.txs.len(),
+                        judge(raw, threads),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        {
             Ok(judged) => judged,
             Err(panic) => {
                 // Validation is total over bytes; a panic is a bug, but it must not take
-                // the stream down: the block is skipped loudly.
-                error!(error = %panic, "validating a block panicked; block skipped");
+                // the stream down: the blocks are skipped loudly.
+                error!(error = %panic, "validating blocks panicked; blocks skipped");
                 continue;
             }
         };
-        report(&judged, &metrics);
-        match &judged.reported_app_hash {
-            Some(reported) if *reported != judged.app_hash => {
-                app_hash_mismatch(&metrics, judged.height, &judged.app_hash, reported);
+        let mut encoded = Vec::with_capacity(judged.len());
+        let mut app_hash = String::new();
+        for (previous_app_hash, transactions, judged) in &judged {
+            if let Some((height, ours)) = pending_check.take()
+                && judged.height == height.next()
+                && *previous_app_hash != ours
+            {
+                app_hash_mismatch(&metrics, height, &ours, previous_app_hash);
             }
-            Some(_) => {}
-            None => pending_check = Some((judged.height, judged.app_hash.clone())),
+            metrics.record_seen(*transactions);
+            report(judged, &metrics);
+            match &judged.reported_app_hash {
+                Some(reported) if *reported != judged.app_hash => {
+                    app_hash_mismatch(&metrics, judged.height, &judged.app_hash, reported);
+                }
+                Some(_) => {}
+                None => pending_check = Some((judged.height, judged.app_hash.clone())),
+            }
+            app_hash.clone_from(&judged.app_hash);
+            encoded.push(encode(judged));
         }
-        hub.publish(&judged);
+        let encoded = store_until_done(&store, encoded, app_hash, &metrics).await;
+        for (block, received) in encoded.iter().zip(received) {
+            hub.publish(block, received);
+        }
     }
     info!("source closed; validate stage done");
+}
+
+/// Stores `blocks`, retrying until it succeeds: nothing may be published unstored.
+async fn store_until_done(
+    store: &Arc<Store>,
+    blocks: Vec<EncodedBlock>,
+    app_hash: String,
+    metrics: &Metrics,
+) -> Vec<EncodedBlock> {
+    let blocks = Arc::new(blocks);
+    let app_hash: Arc<str> = app_hash.into();
+    loop {
+        let (store, task_blocks, hash) = (store.clone(), blocks.clone(), app_hash.clone());
+        let stored = tokio::task::spawn_blocking(move || store.append(&task_blocks, &hash)).await;
+        match stored {
+            Ok(Ok(())) => break,
+            Ok(Err(error @ StoreError::NotAfter { .. })) => {
+                // Retrying cannot help, and publishing would repeat a height.
+                error!(%error, "blocks dropped");
+                return Vec::new();
+            }
+            Ok(Err(error)) => {
+                metrics.record_store_failure();
+                error!(%error, first = %blocks[0].height, retry_in = ?STORE_RETRY, "storing blocks failed; publishing waits");
+            }
+            Err(panic) => {
+                metrics.record_store_failure();
+                error!(error = %panic, "storing blocks panicked; retrying");
+            }
+        }
+        tokio::time::sleep(STORE_RETRY).await;
+    }
+    Arc::try_unwrap(blocks).unwrap_or_else(|shared| (*shared).clone())
 }
 
 fn app_hash_mismatch(metrics: &Metrics, height: Height, ours: &str, node: &str) {

@@ -1,19 +1,22 @@
 //! Server: the two listeners, their routes and limits, and orderly shutdown.
 //!
-//! In: bound listeners, the hub, the shutdown token. Out: the API root and `/metrics` on
-//! the API listener (Planetmint's port 9984), the two streams on the WebSocket listener
-//! (9985). Each accepted subscriber holds a permit of a semaphore sized `--max-clients`,
+//! In: bound listeners, the hub, the store, the shutdown token. Out: the API root,
+//! `/health`, `/ready` and `/metrics` on the API listener (Planetmint's port 9984), the two
+//! streams on the WebSocket listener (9985), each resumable with `?from_height=N` (400 for
+//! a height that is not a positive integer, 410 for one older than the retained history).
+//! Each accepted subscriber holds a permit of a semaphore sized `--max-clients`,
 //! so the limit is checked before the upgrade (503) and released however the session
 //! ends. On shutdown the listeners stop accepting, every session sends close 1001, and
 //! [`serve`] returns once they are all gone or [`SHUTDOWN_GRACE`] has passed.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -28,7 +31,9 @@ use tracing::{info, warn};
 use crate::config::ServerArgs;
 use crate::hub::{Hub, Stream};
 use crate::metrics::{ClientEnd, Metrics};
-use crate::sessions::{self, MAX_CLIENT_MESSAGE, SessionConfig};
+use crate::sessions::{self, Feed, MAX_CLIENT_MESSAGE, SessionConfig};
+use crate::source::Height;
+use crate::store::Store;
 
 /// How long shutdown waits for sessions to deliver their close frames. The process must
 /// be gone within 5 s of SIGTERM (what orchestrators wait before SIGKILL); this leaves a
@@ -118,6 +123,7 @@ async fn bind_listener(addr: &str, send_buffer: Option<u32>) -> std::io::Result<
 #[derive(Clone)]
 struct StreamState {
     hub: Hub,
+    store: Arc<Store>,
     clients: Arc<Semaphore>,
     session: SessionConfig,
     shutdown: CancellationToken,
@@ -130,12 +136,14 @@ pub async fn serve(
     listeners: Listeners,
     args: &ServerArgs,
     hub: Hub,
+    store: Arc<Store>,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
     let sessions = TaskTracker::new();
     let state = StreamState {
         hub,
+        store,
         clients: Arc::new(Semaphore::new(args.max_clients)),
         session: args.session(),
         shutdown: shutdown.clone(),
@@ -146,7 +154,7 @@ pub async fn serve(
         .route(TRANSACTIONS_PATH, get(transactions))
         .route(BLOCKS_PATH, get(blocks))
         .with_state(state);
-    let api = api_router(&args.advertised_ws_url(), metrics);
+    let api = api_router(&args.advertised_ws_url(), args.max_lag, metrics);
     info!(
         api = %listeners.api_addr().map_err(ServerError::Serve)?,
         streams = %listeners.ws_addr().map_err(ServerError::Serve)?,
@@ -172,19 +180,53 @@ pub async fn serve(
     Ok(())
 }
 
-async fn transactions(state: State<StreamState>, upgrade: WebSocketUpgrade) -> Response {
-    subscribe(state, upgrade, Stream::Transactions)
+type Params = Query<HashMap<String, String>>;
+
+async fn transactions(
+    state: State<StreamState>,
+    params: Params,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    subscribe(state, params, upgrade, Stream::Transactions)
 }
 
-async fn blocks(state: State<StreamState>, upgrade: WebSocketUpgrade) -> Response {
-    subscribe(state, upgrade, Stream::Blocks)
+async fn blocks(state: State<StreamState>, params: Params, upgrade: WebSocketUpgrade) -> Response {
+    subscribe(state, params, upgrade, Stream::Blocks)
 }
 
 fn subscribe(
     State(state): State<StreamState>,
+    Query(params): Params,
     upgrade: WebSocketUpgrade,
     stream: Stream,
 ) -> Response {
+    let from = match params
+        .get("from_height")
+        .map(|n| n.parse().ok().and_then(Height::new))
+    {
+        None => None,
+        Some(Some(from)) => Some(from),
+        Some(None) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "from_height must be a positive integer\n",
+            )
+                .into_response();
+        }
+    };
+    if let (Some(from), Some(first)) = (from, state.store.first_height())
+        && from < first
+    {
+        state.metrics.record_client_end(ClientEnd::TooOld);
+        info!(stream = stream.as_str(), %from, %first, "refused resume: older than the history");
+        return (
+            StatusCode::GONE,
+            format!(
+                "from_height {from} is older than the retained history, which starts at {first}\n"
+            ),
+        )
+            .into_response();
+    }
     let Ok(permit) = state.clients.clone().try_acquire_owned() else {
         state.metrics.record_client_end(ClientEnd::TooManyClients);
         warn!(
@@ -194,8 +236,14 @@ fn subscribe(
         return (StatusCode::SERVICE_UNAVAILABLE, "too many clients\n").into_response();
     };
     // Subscribing before the upgrade completes means the client's stream starts with the
-    // first block published after its request was accepted.
-    let frames = state.hub.subscribe(stream);
+    // first block published after its request was accepted, and a resuming client's
+    // history (read later) overlaps its live feed instead of leaving a gap.
+    let feed = Feed {
+        stream,
+        live: state.hub.subscribe(stream),
+        store: state.store.clone(),
+        from,
+    };
     let sessions = state.sessions.clone();
     upgrade
         .max_frame_size(MAX_CLIENT_MESSAGE)
@@ -204,8 +252,7 @@ fn subscribe(
         .on_upgrade(move |socket| {
             sessions.track_future(sessions::run(
                 socket,
-                frames,
-                stream,
+                feed,
                 state.session,
                 state.shutdown,
                 state.metrics,
@@ -214,8 +261,9 @@ fn subscribe(
         })
 }
 
-/// The API root in Planetmint's shape, listing only what this service serves.
-fn api_router(ws_url: &str, metrics: Arc<Metrics>) -> Router {
+/// The API root in Planetmint's shape, listing only what this service serves, and the
+/// operator's endpoints.
+fn api_router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Router {
     let v1 = json!({
         "docs": "https://docs.planetmint.io/projects/server/en/latest/websocket-event-stream-api.html",
         "streams": format!("{ws_url}{TRANSACTIONS_PATH}"),
@@ -235,6 +283,14 @@ fn api_router(ws_url: &str, metrics: Arc<Metrics>) -> Router {
         .route("/", get(move || async move { Json(root) }))
         .route("/api/v1", get(v1_handler.clone()))
         .route("/api/v1/", get(v1_handler))
+        .route("/health", get(|| async { "ok\n" }))
+        .route(
+            "/ready",
+            get({
+                let metrics = metrics.clone();
+                move || async move { ready(&metrics, max_lag) }
+            }),
+        )
         .route(
             "/metrics",
             get(move |_: Request| async move {
@@ -249,4 +305,40 @@ fn api_router(ws_url: &str, metrics: Arc<Metrics>) -> Router {
                 .allow_origin(Any)
                 .allow_methods([Method::GET]),
         )
+}
+
+/// `/ready`: 200 when following a node, at most `max_lag` blocks behind, and never having
+/// disagreed with its app hash; else 503. The body says why either way.
+fn ready(metrics: &Metrics, max_lag: u64) -> Response {
+    let snapshot = metrics.snapshot();
+    let mut reasons = Vec::new();
+    if !snapshot.connected {
+        reasons.push("not connected to a node".to_owned());
+    }
+    if snapshot.lag > max_lag {
+        reasons.push(format!(
+            "{} blocks behind the node (most allowed: {max_lag})",
+            snapshot.lag
+        ));
+    }
+    if snapshot.app_hash_mismatches > 0 {
+        // Sticky: what was published may disagree with the node; an operator must look.
+        reasons.push("the app hash differed from the node's".to_owned());
+    }
+    let status = if reasons.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "ready": reasons.is_empty(),
+        "reasons": reasons,
+        "connected": snapshot.connected,
+        "node": snapshot.node,
+        "last_height": snapshot.last_height,
+        "node_height": snapshot.node_height,
+        "lag": snapshot.lag,
+        "subscribers": snapshot.subscribers,
+    });
+    (status, Json(body)).into_response()
 }

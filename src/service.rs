@@ -1,8 +1,9 @@
 //! The service: wires a source, the validate stage, the hub and the server together.
 //!
-//! In: where blocks come from ([`Source`]), the server settings, bound listeners, and a
-//! shutdown token. Out: the streams, until shutdown. The stages talk through bounded
-//! channels only: source → (`BLOCK_QUEUE` blocks) → validate stage → hub rings → sessions.
+//! In: where blocks come from ([`Source`]), the opened store, the server settings, bound
+//! listeners, and a shutdown token. Out: the streams, until shutdown. The stages talk
+//! through bounded channels only: source → (`BLOCK_QUEUE` blocks) → validate stage → store,
+//! then hub rings → sessions (which read the store too, for resuming clients).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,13 +18,18 @@ use crate::metrics::Metrics;
 use crate::parallel::available_threads;
 use crate::server::{self, Listeners, ServerError};
 use crate::source::chain_file::{self, ReplayOptions};
-use crate::source::{BLOCK_QUEUE, node};
+use crate::source::{BLOCK_QUEUE, Height, SourceError, node};
+use crate::store::Store;
 
 /// Where blocks come from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// A live CometBFT node.
-    Node(NodeArgs),
+    /// Live CometBFT nodes; a fresh store begins at `start` (the node's next block when
+    /// None).
+    Node {
+        node: NodeArgs,
+        start: Option<Height>,
+    },
     /// A recorded chain file.
     Replay {
         path: PathBuf,
@@ -31,40 +37,81 @@ pub enum Source {
     },
 }
 
-/// Runs the service until `shutdown` is cancelled. A replay that reaches the end of its
-/// file leaves the server up, so clients keep their connections until shutdown.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// The source stopped for a reason reconnecting cannot fix (a node of another chain
+    /// than the store's).
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// Runs the service until `shutdown` is cancelled (or the source fails for good, which
+/// shuts the service down and is returned). A replay that reaches the end of its file
+/// leaves the server up, so clients keep their connections (and can resume) until
+/// shutdown.
 pub async fn run(
     source: Source,
+    store: Arc<Store>,
     server_args: ServerArgs,
     listeners: Listeners,
     shutdown: CancellationToken,
-) -> Result<(), ServerError> {
+) -> Result<(), ServiceError> {
     let metrics = Arc::new(Metrics::default());
+    if let Some(last) = store.last_height() {
+        // What was published before a restart counts as published: lag starts right.
+        metrics.record_resumed(last);
+    }
     let hub = Hub::new(server_args.queue, metrics.clone());
     let (blocks_tx, blocks_rx) = mpsc::channel(BLOCK_QUEUE);
     let pipeline = tokio::spawn(crate::pipeline::run(
         blocks_rx,
+        store.clone(),
         hub.clone(),
         metrics.clone(),
         available_threads(),
     ));
     let source_shutdown = shutdown.clone();
     let source_metrics = metrics.clone();
+    let source_store = store.clone();
     let source = tokio::spawn(async move {
         match source {
-            Source::Node(node) => {
-                node::follow(node, blocks_tx, source_metrics, source_shutdown).await
+            Source::Node { node, start } => {
+                let followed = node::follow(
+                    node,
+                    start,
+                    source_store,
+                    blocks_tx,
+                    source_metrics,
+                    source_shutdown.clone(),
+                )
+                .await;
+                if let Err(e) = &followed {
+                    error!(error = %e, "cannot follow the node; shutting down");
+                    source_shutdown.cancel();
+                }
+                followed
             }
             Source::Replay { path, options } => {
-                if let Err(e) = chain_file::replay(&path, options, blocks_tx, source_shutdown).await
-                {
+                let replayed =
+                    chain_file::replay(&path, options, blocks_tx, &source_metrics, source_shutdown)
+                        .await;
+                if let Err(e) = replayed {
                     error!(error = %e, path = %path.display(), "replay stopped");
                 }
+                Ok(())
             }
         }
     });
-    let served = server::serve(listeners, &server_args, hub, metrics, shutdown).await;
-    source.abort();
+    let served = server::serve(listeners, &server_args, hub, store, metrics, shutdown).await;
+    let sourced = if source.is_finished() {
+        source.await.unwrap_or(Ok(()))
+    } else {
+        source.abort();
+        Ok(())
+    };
     pipeline.abort();
-    served
+    served?;
+    Ok(sourced?)
 }

@@ -199,6 +199,12 @@ async fn reconnects(http: &reqwest::Client, service: &Service) -> u64 {
 /// port: the service keeps retrying and resumes without a gap.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survives_node_restart() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            "debug,hyper=info,reqwest=info,h2=info,tungstenite=info,tokio_tungstenite=info",
+        )
+        .with_test_writer()
+        .try_init();
     let chain = CHAINS[1];
     // Up to the block before the big one: validating in a debug build is slow.
     const LAST: u64 = 23;
@@ -743,7 +749,7 @@ async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
     let shutdown = CancellationToken::new();
     let server = tokio::spawn({
         let (hub, metrics, shutdown) = (hub.clone(), metrics.clone(), shutdown.clone());
-        async move { server::serve(listeners, &args, hub, metrics, shutdown).await }
+        async move { server::serve(listeners, &args, hub, memory_store(), metrics, shutdown).await }
     });
     let blocks: Vec<JudgedBlock> = (1..=BLOCKS_PUBLISHED)
         .map(|h| big_block(h, PER_BLOCK))
@@ -788,7 +794,9 @@ async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
     let mut worst = Duration::ZERO;
     for block in &blocks {
         let height = block.height;
-        let expected: Vec<String> = hub::encode(block)[..PER_BLOCK]
+        let encoded = hub::encode(block);
+        let expected: Vec<String> = encoded
+            .transactions
             .iter()
             .map(|f| f.as_str().to_owned())
             .collect();
@@ -798,7 +806,7 @@ async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
             expected[0].len()
         );
         let published = Instant::now();
-        hub.publish(block);
+        hub.publish(&encoded, None);
         let got = collect_texts(&mut fast, PER_BLOCK, Duration::from_secs(5)).await;
         let took = published.elapsed();
         worst = worst.max(took);

@@ -25,6 +25,7 @@ use tracing::{error, info, warn};
 
 use super::{Height, RawBlock, SourceError, dialect_from_version};
 use crate::config::NodeArgs;
+use crate::metrics::{Metrics, NodeInfo};
 
 #[derive(Deserialize)]
 struct StatusLine<'a> {
@@ -90,63 +91,66 @@ pub fn parse_block_results(
 pub struct ReplayOptions {
     /// Pause between blocks, as a node's block time would space them.
     pub interval: Duration,
-    /// Start over at the end of the file (heights then restart too: for demos).
-    pub looping: bool,
     /// Overrides the dialect the file's status names.
     pub dialect: Option<CompatMode>,
 }
 
-/// Replays `path` into `blocks` until the file ends (or forever with `looping`), the
-/// pipeline closes, or `shutdown`. A line that does not parse is logged and skipped.
+/// Replays `path` into `blocks` until the file ends, the pipeline closes, or `shutdown`.
+/// A line that does not parse is logged and skipped. `metrics` hears of each height, as
+/// the node's latest, and of the file as the node followed.
 pub async fn replay(
     path: &Path,
     options: ReplayOptions,
     blocks: mpsc::Sender<RawBlock>,
+    metrics: &Metrics,
     shutdown: CancellationToken,
 ) -> Result<(), SourceError> {
-    loop {
-        let file = tokio::fs::File::open(path).await?;
-        let mut lines = BufReader::new(file).lines();
-        let first = lines.next_line().await?.ok_or(SourceError::ChainFile {
-            line: 1,
-            what: "empty file".into(),
-        })?;
-        let status = parse_status(&first)?;
-        let dialect = match options.dialect {
-            Some(dialect) => dialect,
-            None => dialect_from_version(&status.node_info.version.to_string())?,
-        };
-        info!(path = %path.display(), %dialect, chain = %status.node_info.network, "replaying chain file");
-        let mut number = 1;
-        let mut last: Option<Height> = None;
-        while let Some(line) = lines.next_line().await? {
-            number += 1;
-            let block = match parse_block(&line, number, dialect) {
-                Ok(block) => block,
-                Err(e) => {
-                    error!(error = %e, "skipping chain file line");
-                    continue;
-                }
-            };
-            if last.is_some_and(|last| block.height <= last) {
-                warn!(height = %block.height, line = number, "skipping block: height not increasing");
+    let file = tokio::fs::File::open(path).await?;
+    let mut lines = BufReader::new(file).lines();
+    let first = lines.next_line().await?.ok_or(SourceError::ChainFile {
+        line: 1,
+        what: "empty file".into(),
+    })?;
+    let status = parse_status(&first)?;
+    let dialect = match options.dialect {
+        Some(dialect) => dialect,
+        None => dialect_from_version(&status.node_info.version.to_string())?,
+    };
+    let chain_id = status.node_info.network.to_string();
+    info!(path = %path.display(), %dialect, chain = %chain_id, "replaying chain file");
+    metrics.record_node(Some(NodeInfo {
+        url: path.display().to_string(),
+        dialect: dialect.to_string(),
+        chain_id,
+    }));
+    let mut number = 1;
+    let mut last: Option<Height> = None;
+    while let Some(line) = lines.next_line().await? {
+        number += 1;
+        let block = match parse_block(&line, number, dialect) {
+            Ok(block) => block,
+            Err(e) => {
+                error!(error = %e, "skipping chain file line");
                 continue;
             }
-            last = Some(block.height);
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                sent = blocks.send(block) => if sent.is_err() { return Err(SourceError::Closed) },
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(options.interval) => {}
-            }
+        };
+        if last.is_some_and(|last| block.height <= last) {
+            warn!(height = %block.height, line = number, "skipping block: height not increasing");
+            continue;
         }
-        if !options.looping {
-            info!("chain file replayed");
-            return Ok(());
+        last = Some(block.height);
+        metrics.record_node_height(block.height);
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            sent = blocks.send(block) => if sent.is_err() { return Err(SourceError::Closed) },
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = tokio::time::sleep(options.interval) => {}
         }
     }
+    info!("chain file replayed");
+    Ok(())
 }
 
 /// How long `record` waits for a node that has not stored a block's results yet, between

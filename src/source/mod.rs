@@ -1,8 +1,8 @@
 //! Source: blocks from CometBFT in, [`RawBlock`]s out, one per height, strictly increasing.
 //!
-//! Two sources feed the same pipeline through a bounded channel: [`node`] follows a live
-//! node (NewBlock events over its WebSocket, `/block` and `/block_results` over HTTP, with
-//! reconnects and gap filling), and [`chain_file`] replays a recorded chain file (and writes
+//! Two sources feed the same pipeline through a bounded channel: [`node`] follows live
+//! nodes (NewBlock events over the WebSocket, `/block` and `/block_results` over HTTP, with
+//! reconnects, failover and backfill from the store's height), and [`chain_file`] replays a recorded chain file (and writes
 //! one with `record`). Both turn the node's own responses, parsed by `tendermint-rpc` in the
 //! node's dialect, into a [`RawBlock`] here, so later stages never see RPC types.
 
@@ -10,6 +10,7 @@ pub mod chain_file;
 pub mod node;
 
 use std::fmt;
+use std::time::Instant;
 
 use tendermint::abci::types::ExecTxResult;
 use tendermint::{AppHash, Block};
@@ -64,6 +65,8 @@ pub struct RawBlock {
     /// Planetmint's app hash after this block, when the node reports it with the block
     /// (CometBFT 0.38's `result_finalize_block.app_hash`).
     pub app_hash: Option<String>,
+    /// When its NewBlock event arrived; None for a block fetched or replayed.
+    pub received: Option<Instant>,
 }
 
 impl RawBlock {
@@ -96,6 +99,7 @@ impl RawBlock {
             txs,
             previous_app_hash: app_hash_text(&block.header.app_hash)?,
             app_hash: app_hash.map(app_hash_text).transpose()?,
+            received: None,
         })
     }
 }
@@ -121,6 +125,10 @@ pub enum SourceError {
     ChainFile { line: usize, what: String },
     #[error("chain file: {0}")]
     Io(#[from] std::io::Error),
+    #[error("no NewBlock event for the node's height {head} (next to send: {next})")]
+    Stalled { next: u64, head: u64 },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("the pipeline stopped")]
     Closed,
 }

@@ -1,18 +1,29 @@
-//! The live source: follows a CometBFT node.
+//! The live source: follows one of the CometBFT nodes it is given.
 //!
 //! In: the node's RPC (`/status`, NewBlock events on `/websocket`, `/block` and
 //! `/block_results` over HTTP), through `tendermint-rpc` in the node's dialect. Out: one
-//! [`RawBlock`] per height, strictly increasing, on the pipeline's channel.
+//! [`RawBlock`] per height, each height exactly once and in order, on the pipeline's
+//! channel, starting after the store's last height.
 //!
-//! A session reads `/status` to pick the dialect, subscribes to NewBlock, and for each event
-//! first fills any gap since the last block it sent from `/block` + `/block_results`. The
-//! result codes come with the event in 0.38 and from `/block_results` before that (retried
-//! while the node has not stored them yet). When anything fails (the node is down, the
-//! socket drops, the subscription is cancelled, the driver exits), the supervisor logs it,
-//! waits a capped, growing backoff, and starts a new session from the last height sent, so
-//! the node going away never stops the service.
+//! A session reads `/status` (the dialect, and the chain id the store must belong to),
+//! catches up to the node's head over HTTP, subscribes to NewBlock, and then follows the
+//! events, fetching any height an event did not bring (blocks committed while it
+//! subscribed, events the node dropped). Fetches run [`BACKFILL_CONCURRENCY`] at a time and are sent in order.
+//! The result codes come with the event in 0.38 and from `/block_results` before that
+//! (retried while the node has not stored them yet).
+//!
+//! The session ends on any failure: socket errors, a driver that exited, a subscription
+//! that ended, and a subscription gone silent. That last one is how a cancelled
+//! subscription (the node drops slow subscribers, and `tendermint-rpc` does not surface
+//! the cancel message) and unparsable events (which `tendermint-rpc` drops) are caught: no
+//! event for [`STALL_AFTER`] while `/status` shows a height we have not sent. The
+//! supervisor then logs and counts it, waits a capped, growing, jittered backoff, and
+//! starts a new session with the next node, from the next height to send; so a node going
+//! away never stops the service, and never makes it skip or repeat a height.
 
-use std::time::Duration;
+use std::hash::BuildHasher as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use tendermint::abci::types::ExecTxResult;
@@ -26,11 +37,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::{Height, RawBlock, SourceError, dialect_from_version};
-use crate::config::NodeArgs;
-use crate::metrics::Metrics;
+use crate::config::{Endpoint, NodeArgs};
+use crate::metrics::{Metrics, NodeInfo};
+use crate::store::Store;
 
 /// First and largest pause between reconnection attempts: quick enough to ride out a node
-/// restart, capped so a long outage costs one log line every 10 s.
+/// restart, capped so a long outage costs one log line every 10 s. Each pause is drawn
+/// from its upper half, so services that lost the same node do not return in step.
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
@@ -43,172 +56,299 @@ const RESULTS_ATTEMPTS: u32 = 12;
 /// Bounds each HTTP request, so a hung node fails the session instead of stalling it.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Follows the node until `shutdown` or until the pipeline closes.
+/// Blocks fetched at once while backfilling. Each fetch is two requests the node answers
+/// from disk; eight in flight hide the round trips without making a busy node queue them,
+/// and bound what waits in memory to eight blocks.
+pub const BACKFILL_CONCURRENCY: usize = 8;
+
+/// A subscription that brought nothing for this long while `/status` shows a newer height
+/// is dead. CometBFT's blocks come about a second apart; two seconds of silence is a
+/// missed block, not a slow one.
+const STALL_AFTER: Duration = Duration::from_secs(2);
+/// How often a silent subscription is checked against `/status`.
+const STALL_CHECK: Duration = Duration::from_secs(1);
+
+/// Follows the nodes until `shutdown`, the pipeline closing, or a failure no reconnection
+/// can fix (a node of another chain than the store's), which it returns.
 pub async fn follow(
     node: NodeArgs,
+    start: Option<Height>,
+    store: Arc<Store>,
     blocks: mpsc::Sender<RawBlock>,
-    metrics: std::sync::Arc<Metrics>,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
-) {
-    let mut last: Option<Height> = None;
+) -> Result<(), SourceError> {
+    let endpoints = node.endpoints();
+    let mut next = store.last_height().map(Height::next).or(start);
     let mut backoff = BACKOFF_FIRST;
     let mut attempt: u64 = 0;
-    loop {
+    for endpoint in endpoints.iter().cycle() {
         attempt += 1;
-        let sent_before = last;
-        let outcome = tokio::select! {
-            () = shutdown.cancelled() => return,
-            outcome = session(&node, &mut last, &blocks) => outcome,
+        let next_before = next;
+        let session = Session {
+            endpoint,
+            dialect: node.dialect,
+            store: &store,
+            blocks: &blocks,
+            metrics: &metrics,
         };
+        let outcome = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            outcome = session.run(&mut next) => outcome,
+        };
+        metrics.record_node(None);
         match outcome {
-            Err(SourceError::Closed) => return,
+            Err(SourceError::Closed) => return Ok(()),
+            Err(error @ SourceError::Store(_)) => return Err(error),
             Err(error) => {
-                if last != sent_before {
+                if next != next_before {
                     // The session made progress: the next failure starts the backoff over.
                     backoff = BACKOFF_FIRST;
                 }
+                let pause = jittered(backoff, attempt);
                 warn!(
                     %error,
                     attempt,
-                    retry_in = ?backoff,
-                    node = %node.http_url(),
+                    retry_in = ?pause,
+                    node = %endpoint.http,
                     "lost the node; reconnecting"
                 );
                 metrics.record_reconnect();
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(pause) => {}
+                }
+                backoff = (backoff * 2).min(BACKOFF_MAX);
             }
-            Ok(()) => return,
+            Ok(()) => return Ok(()),
         }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(BACKOFF_MAX);
     }
+    Err(SourceError::Rpc("no node to follow".into()))
+}
+
+/// A pause between `backoff / 2` and `backoff`.
+fn jittered(backoff: Duration, attempt: u64) -> Duration {
+    // A randomly keyed hash is all the randomness this needs.
+    let random = std::hash::RandomState::new().hash_one(attempt);
+    let half = backoff / 2;
+    half + half.mul_f64((random % 1024) as f64 / 1024.0)
 }
 
 fn rpc(error: impl std::fmt::Display) -> SourceError {
     SourceError::Rpc(error.to_string())
 }
 
-/// One connection to the node; returns only on failure (or `Closed`).
-async fn session(
-    node: &NodeArgs,
-    last: &mut Option<Height>,
-    blocks: &mpsc::Sender<RawBlock>,
-) -> Result<(), SourceError> {
-    let mut http = HttpClient::builder(node.http_url().parse().map_err(rpc)?)
-        .timeout(HTTP_TIMEOUT)
-        .build()
-        .map_err(rpc)?;
-    let status = http.status().await.map_err(rpc)?;
-    let dialect = match node.dialect {
-        Some(dialect) => dialect,
-        None => dialect_from_version(&status.node_info.version.to_string())?,
-    };
-    http.set_compat_mode(dialect);
-    let (ws, driver) = WebSocketClient::builder(node.websocket_url().parse().map_err(rpc)?)
-        .compat_mode(dialect)
-        .build()
-        .await
-        .map_err(rpc)?;
-    let mut driver = tokio::spawn(driver.run());
-    let mut events = ws
-        .subscribe(EventType::NewBlock.into())
-        .await
-        .map_err(rpc)?;
-    info!(
-        node = %node.http_url(),
-        %dialect,
-        chain = %status.node_info.network,
-        latest = %status.sync_info.latest_block_height,
-        "following the node"
-    );
-    let result = async {
-        loop {
-            let event = tokio::select! {
-                exited = &mut driver => {
-                    return Err(SourceError::Rpc(match exited {
-                        Ok(Ok(())) => "websocket driver stopped".into(),
-                        Ok(Err(e)) => format!("websocket driver failed: {e}"),
-                        Err(e) => format!("websocket driver panicked: {e}"),
-                    }));
-                }
-                event = events.next() => event
-                    .ok_or_else(|| SourceError::Rpc("subscription ended".into()))?
-                    .map_err(rpc)?,
-            };
-            let (block, results, app_hash) = match event.data {
-                EventData::NewBlock {
-                    block: Some(block),
-                    result_finalize_block,
-                    ..
-                } => match result_finalize_block {
-                    Some(f) => (block, Some(f.tx_results), Some(f.app_hash)),
-                    None => (block, None, None),
-                },
-                EventData::LegacyNewBlock {
-                    block: Some(block), ..
-                } => (block, None, None),
-                other => {
-                    warn!(event = ?other, "NewBlock event without a block; ignored");
-                    continue;
-                }
-            };
-            let height = Height::new(block.header.height.value()).ok_or(SourceError::Garbage {
-                height: 0,
-                what: "block height 0",
-            })?;
-            if last.is_some_and(|last| height <= last) {
-                debug!(%height, "already sent; ignored");
-                continue;
-            }
-            if let Some(from) = *last {
-                let mut missing = from.next();
-                while missing < height {
-                    warn!(%missing, %height, "filling a gap in the event stream");
-                    send(blocks, fetch(&http, missing, dialect).await?, last).await?;
-                    missing = missing.next();
-                }
-            }
-            let raw = match results {
-                Some(results) => RawBlock::new(&block, &results, app_hash.as_ref())?,
-                None => {
-                    let results = results_with_retry(&http, height).await?;
-                    raw_block(&block, &results, dialect)?
-                }
-            };
-            send(blocks, raw, last).await?;
-        }
-    }
-    .await;
-    driver.abort();
-    let _ = ws.close();
-    result
+/// One connection to one node.
+struct Session<'a> {
+    endpoint: &'a Endpoint,
+    dialect: Option<CompatMode>,
+    store: &'a Store,
+    blocks: &'a mpsc::Sender<RawBlock>,
+    metrics: &'a Metrics,
 }
 
+impl Session<'_> {
+    /// Returns only on failure (or `Closed`); `next` is the next height to send, decided
+    /// from the node's head when the store is fresh and no start height was given.
+    async fn run(&self, next: &mut Option<Height>) -> Result<(), SourceError> {
+        let mut http = HttpClient::builder(self.endpoint.http.parse().map_err(rpc)?)
+            .timeout(HTTP_TIMEOUT)
+            .build()
+            .map_err(rpc)?;
+        let status = http.status().await.map_err(rpc)?;
+        let chain_id = status.node_info.network.to_string();
+        self.store.claim_chain(&chain_id)?;
+        let dialect = match self.dialect {
+            Some(dialect) => dialect,
+            None => dialect_from_version(&status.node_info.version.to_string())?,
+        };
+        http.set_compat_mode(dialect);
+        let fetcher = Fetcher {
+            http: &http,
+            dialect,
+        };
+        let latest = self.latest(&http).await?;
+        let next = next.get_or_insert(latest.map_or(Height(1), Height::next));
+        // Catch up over HTTP before subscribing: a subscription opened during a long
+        // backfill would buffer every event of that time.
+        let mut head = latest;
+        while let Some(to) = head
+            && to >= *next
+        {
+            self.backfill(&fetcher, next, to).await?;
+            head = self.latest(&http).await?;
+        }
+        let (ws, driver) = WebSocketClient::builder(self.endpoint.websocket.parse().map_err(rpc)?)
+            .compat_mode(dialect)
+            .build()
+            .await
+            .map_err(rpc)?;
+        let mut driver = tokio::spawn(driver.run());
+        let result = async {
+            let mut events = ws
+                .subscribe(EventType::NewBlock.into())
+                .await
+                .map_err(rpc)?;
+            self.metrics.record_node(Some(NodeInfo {
+                url: self.endpoint.http.clone(),
+                dialect: dialect.to_string(),
+                chain_id: chain_id.clone(),
+            }));
+            info!(
+                node = %self.endpoint.http,
+                %dialect,
+                chain = %chain_id,
+                next = %next,
+                "following the node"
+            );
+            // Blocks committed before the subscription took effect bring no event. The
+            // first event fills them in as a gap; if none comes, the stall check does.
+            let subscribed_at = self.latest(&http).await?;
+            let mut heard = Instant::now();
+            let mut stall_check = tokio::time::interval(STALL_CHECK);
+            loop {
+                let event = tokio::select! {
+                    exited = &mut driver => {
+                        return Err(SourceError::Rpc(match exited {
+                            Ok(Ok(())) => "websocket driver stopped".into(),
+                            Ok(Err(e)) => format!("websocket driver failed: {e}"),
+                            Err(e) => format!("websocket driver panicked: {e}"),
+                        }));
+                    }
+                    event = events.next() => event
+                        .ok_or_else(|| SourceError::Rpc("subscription ended".into()))?
+                        .map_err(rpc)?,
+                    _ = stall_check.tick() => {
+                        if heard.elapsed() >= STALL_AFTER
+                            && let Some(head) = self.latest(&http).await?
+                            && head >= *next
+                        {
+                            if subscribed_at.is_none_or(|at| *next > at) {
+                                return Err(SourceError::Stalled { next: next.get(), head: head.get() });
+                            }
+                            // Blocks from before the subscription, on a quiet chain.
+                            let to = subscribed_at.map_or(head, |at| at.min(head));
+                            self.backfill(&fetcher, next, to).await?;
+                        }
+                        continue;
+                    }
+                };
+                heard = Instant::now();
+                let (block, results, app_hash) = match event.data {
+                    EventData::NewBlock {
+                        block: Some(block),
+                        result_finalize_block,
+                        ..
+                    } => match result_finalize_block {
+                        Some(f) => (block, Some(f.tx_results), Some(f.app_hash)),
+                        None => (block, None, None),
+                    },
+                    EventData::LegacyNewBlock {
+                        block: Some(block), ..
+                    } => (block, None, None),
+                    other => {
+                        warn!(event = ?other, "NewBlock event without a block; ignored");
+                        continue;
+                    }
+                };
+                let height =
+                    Height::new(block.header.height.value()).ok_or(SourceError::Garbage {
+                        height: 0,
+                        what: "block height 0",
+                    })?;
+                self.metrics.record_node_height(height);
+                if height < *next {
+                    debug!(%height, "already sent; ignored");
+                    continue;
+                }
+                if height > *next {
+                    warn!(from = %next, %height, "filling a gap in the event stream");
+                    self.backfill(&fetcher, next, Height(height.get() - 1))
+                        .await?;
+                }
+                let mut raw = match results {
+                    Some(results) => RawBlock::new(&block, &results, app_hash.as_ref())?,
+                    None => {
+                        let results = results_with_retry(&http, height).await?;
+                        raw_block(&block, &results, dialect)?
+                    }
+                };
+                raw.received = Some(heard);
+                send(self.blocks, raw, next).await?;
+            }
+        }
+        .await;
+        driver.abort();
+        let _ = ws.close();
+        result
+    }
+
+    /// The node's latest height (None before its first block).
+    async fn latest(&self, http: &HttpClient) -> Result<Option<Height>, SourceError> {
+        let status = http.status().await.map_err(rpc)?;
+        let latest = Height::new(status.sync_info.latest_block_height.value());
+        if let Some(latest) = latest {
+            self.metrics.record_node_height(latest);
+        }
+        Ok(latest)
+    }
+
+    /// Fetches and sends `next..=to`, [`BACKFILL_CONCURRENCY`] at a time, in order.
+    async fn backfill(
+        &self,
+        fetcher: &Fetcher<'_>,
+        next: &mut Height,
+        to: Height,
+    ) -> Result<(), SourceError> {
+        if *next > to {
+            return Ok(());
+        }
+        debug!(from = %next, %to, "backfilling");
+        let mut fetched = futures_util::stream::iter(next.get()..=to.get())
+            .map(|height| fetcher.fetch(Height(height)))
+            .buffered(BACKFILL_CONCURRENCY);
+        while let Some(raw) = fetched.next().await {
+            send(self.blocks, raw?, next).await?;
+            self.metrics.record_backfilled();
+        }
+        Ok(())
+    }
+}
+
+/// Sends the block at `next` and moves `next` past it.
 async fn send(
     blocks: &mpsc::Sender<RawBlock>,
     raw: RawBlock,
-    last: &mut Option<Height>,
+    next: &mut Height,
 ) -> Result<(), SourceError> {
-    let height = raw.height;
+    if raw.height != *next {
+        return Err(SourceError::Garbage {
+            height: raw.height.get(),
+            what: "the node served another height than asked for",
+        });
+    }
     blocks.send(raw).await.map_err(|_| SourceError::Closed)?;
-    *last = Some(height);
+    *next = next.next();
     Ok(())
 }
 
-/// A block and its results over HTTP, for heights the event stream did not deliver.
-async fn fetch(
-    http: &HttpClient,
-    height: Height,
+/// Fetches blocks the event stream did not deliver.
+struct Fetcher<'a> {
+    http: &'a HttpClient,
     dialect: CompatMode,
-) -> Result<RawBlock, SourceError> {
-    let block = http
-        .block(tendermint::block::Height::try_from(height.get()).map_err(rpc)?)
-        .await
-        .map_err(rpc)?;
-    let results = results_with_retry(http, height).await?;
-    raw_block(&block.block, &results, dialect)
+}
+
+impl Fetcher<'_> {
+    /// A block and its results over HTTP.
+    async fn fetch(&self, height: Height) -> Result<RawBlock, SourceError> {
+        let block = self
+            .http
+            .block(tendermint::block::Height::try_from(height.get()).map_err(rpc)?)
+            .await
+            .map_err(rpc)?;
+        let results = results_with_retry(self.http, height).await?;
+        raw_block(&block.block, &results, self.dialect)
+    }
 }
 
 fn raw_block(

@@ -176,6 +176,7 @@ mod tests {
             codes: vec![1, 0],
             previous_app_hash: "ab".into(),
             app_hash: None,
+            received: None,
         };
         let judged = judge(&block, 2);
         assert!(judged.published.is_empty());

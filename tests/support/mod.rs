@@ -12,6 +12,7 @@ pub mod test_node;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -24,8 +25,9 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 
 use planetmint_stream::config::{NodeArgs, ServerArgs};
-use planetmint_stream::server::{Listeners, ServerError};
-use planetmint_stream::service::{self, Source};
+use planetmint_stream::server::Listeners;
+use planetmint_stream::service::{self, ServiceError, Source};
+use planetmint_stream::store::Store;
 
 pub use planetmint_stream::server::{BLOCKS_PATH as BLOCKS, TRANSACTIONS_PATH as TXS};
 pub use test_node::TestNode;
@@ -72,7 +74,44 @@ pub fn node_args(node: &TestNode) -> NodeArgs {
     NodeArgs {
         tendermint_host: "127.0.0.1".into(),
         tendermint_port: node.addr().port(),
+        nodes: Vec::new(),
         dialect: None,
+    }
+}
+
+/// History the in-memory stores of tests keep: more than any test chain.
+pub const TEST_HISTORY: u64 = 100_000;
+
+/// A store that lives as long as the test needs it.
+pub fn memory_store() -> Arc<Store> {
+    Arc::new(Store::in_memory(TEST_HISTORY).expect("in-memory store"))
+}
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!(
+            "planetmint-stream-test-{name}-{}-{unique}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path).expect("creating a temporary directory");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -81,17 +120,27 @@ pub struct Service {
     pub api: SocketAddr,
     pub ws: SocketAddr,
     pub shutdown: CancellationToken,
-    task: Option<JoinHandle<Result<(), ServerError>>>,
+    task: Option<JoinHandle<Result<(), ServiceError>>>,
 }
 
 impl Service {
     pub async fn start(source: Source, args: ServerArgs) -> Service {
+        Service::start_with(source, memory_store(), args).await
+    }
+
+    pub async fn start_with(source: Source, store: Arc<Store>, args: ServerArgs) -> Service {
         args.check().expect("test server settings");
         let listeners = Listeners::bind(&args).await.expect("binding the service");
         let api = listeners.api_addr().expect("api address");
         let ws = listeners.ws_addr().expect("ws address");
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(service::run(source, args, listeners, shutdown.clone()));
+        let task = tokio::spawn(service::run(
+            source,
+            store,
+            args,
+            listeners,
+            shutdown.clone(),
+        ));
         Service {
             api,
             ws,
@@ -100,9 +149,16 @@ impl Service {
         }
     }
 
-    /// The service following `node`.
+    /// The service following `node` with a fresh store, from the node's next block.
     pub async fn follow(node: &TestNode, args: ServerArgs) -> Service {
-        Service::start(Source::Node(node_args(node)), args).await
+        Service::start(
+            Source::Node {
+                node: node_args(node),
+                start: None,
+            },
+            args,
+        )
+        .await
     }
 
     /// Cancels the shutdown token and waits for `service::run` to return: it must, with

@@ -1,0 +1,249 @@
+//! Store: the published blocks of a retention window, and the cursor, in an embedded
+//! database (redb).
+//!
+//! In: each block's encoded messages from the validate stage, written *before* the hub
+//! publishes them. Out: the height to continue from after a restart, and history for
+//! subscribers that resume with `?from_height=N`.
+//!
+//! Writing before publishing is what makes the stream exactly-once across restarts: a
+//! block a client has seen is always in the store, so the service continues after it, and a
+//! block that was stored but not yet sent when the process died is still served to a client
+//! resuming from its height. The last stored height *is* the cursor: one commit updates the
+//! blocks and the cursor together, so they can never disagree.
+//!
+//! Layout: table `blocks` maps a height to its messages (the transaction frames then the
+//! block frame, joined by `\n`: frames are compact JSON, which never holds a raw newline);
+//! table `meta` holds the chain id, the last height and the app hash after it. Blocks older
+//! than the retention window are deleted in the same commit that adds new ones.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use redb::backends::InMemoryBackend;
+use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition};
+
+use crate::hub::{EncodedBlock, Frame};
+use crate::source::Height;
+
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const CHAIN_ID: &str = "chain_id";
+const LAST_HEIGHT: &str = "last_height";
+const APP_HASH: &str = "app_hash";
+
+/// The database file inside `--data-dir`.
+pub const FILE_NAME: &str = "stream.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: redb::Error,
+    },
+    #[error("cannot create the data directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("store: {0}")]
+    Database(#[from] redb::Error),
+    #[error(
+        "the store belongs to chain {stored:?} but the node is on chain {node:?}; use another --data-dir"
+    )]
+    OtherChain { stored: String, node: String },
+    #[error("store: block {height} does not follow the stored height {last}")]
+    NotAfter { last: u64, height: u64 },
+    #[error("store: block {height} is damaged")]
+    Damaged { height: u64 },
+}
+
+fn db(error: impl Into<redb::Error>) -> StoreError {
+    StoreError::Database(error.into())
+}
+
+/// The store. Shared (`Arc`) by the validate stage, which alone writes, and the sessions,
+/// which read; redb gives readers a consistent snapshot while the writer commits.
+pub struct Store {
+    db: Database,
+    /// Blocks kept for resuming clients.
+    history: u64,
+    /// The last stored height and the oldest kept one (0: none), mirrored from the
+    /// database so a session can tell where history ends without a transaction.
+    last: AtomicU64,
+    first: AtomicU64,
+    chain_id: Mutex<Option<String>>,
+    app_hash: Option<String>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, keeping `history` blocks.
+    pub fn open(dir: &Path, history: u64) -> Result<Store, StoreError> {
+        let path = dir.join(FILE_NAME);
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let database = Database::create(&path).map_err(|source| StoreError::Open {
+            path,
+            source: source.into(),
+        })?;
+        Store::load(database, history)
+    }
+
+    /// A store that lives and dies with the process: for replaying chain files, where
+    /// resuming across restarts means nothing but resuming clients still do.
+    pub fn in_memory(history: u64) -> Result<Store, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(InMemoryBackend::new())
+            .map_err(db)?;
+        Store::load(db, history)
+    }
+
+    fn load(database: Database, history: u64) -> Result<Store, StoreError> {
+        let write = database.begin_write().map_err(db)?;
+        // Creating the tables up front lets readers open them unconditionally.
+        write.open_table(BLOCKS).map_err(db)?;
+        write.open_table(META).map_err(db)?;
+        write.commit().map_err(db)?;
+        let read = database.begin_read().map_err(db)?;
+        let meta = read.open_table(META).map_err(db)?;
+        let text = |key: &str| -> Result<Option<String>, StoreError> {
+            Ok(meta
+                .get(key)
+                .map_err(db)?
+                .map(|v| String::from_utf8_lossy(v.value()).into_owned()))
+        };
+        let chain_id = text(CHAIN_ID)?;
+        let app_hash = text(APP_HASH)?;
+        let last = text(LAST_HEIGHT)?.and_then(|t| t.parse().ok()).unwrap_or(0);
+        let blocks = read.open_table(BLOCKS).map_err(db)?;
+        let first = blocks.first().map_err(db)?.map_or(0, |(k, _)| k.value());
+        drop((meta, blocks, read));
+        Ok(Store {
+            db: database,
+            history,
+            last: AtomicU64::new(last),
+            first: AtomicU64::new(first),
+            chain_id: Mutex::new(chain_id),
+            app_hash,
+        })
+    }
+
+    /// The last stored height: where a restarted service continues from.
+    pub fn last_height(&self) -> Option<Height> {
+        Height::new(self.last.load(Relaxed))
+    }
+
+    /// The oldest height a client may resume from.
+    pub fn first_height(&self) -> Option<Height> {
+        Height::new(self.first.load(Relaxed))
+    }
+
+    /// Planetmint's app hash after the last stored block, as computed then: the validate
+    /// stage checks the next block's header against it, across restarts too.
+    pub fn last_app_hash(&self) -> Option<String> {
+        self.app_hash.clone()
+    }
+
+    pub fn chain_id(&self) -> Option<String> {
+        self.lock_chain().clone()
+    }
+
+    /// Binds the store to the node's chain on first use; a store of another chain is
+    /// refused, so two chains' heights are never mixed.
+    pub fn claim_chain(&self, node_chain: &str) -> Result<(), StoreError> {
+        let mut chain = self.lock_chain();
+        match chain.as_deref() {
+            Some(stored) if stored == node_chain => Ok(()),
+            Some(stored) => Err(StoreError::OtherChain {
+                stored: stored.to_owned(),
+                node: node_chain.to_owned(),
+            }),
+            None => {
+                let write = self.db.begin_write().map_err(db)?;
+                write
+                    .open_table(META)
+                    .map_err(db)?
+                    .insert(CHAIN_ID, node_chain.as_bytes())
+                    .map_err(db)?;
+                write.commit().map_err(db)?;
+                *chain = Some(node_chain.to_owned());
+                Ok(())
+            }
+        }
+    }
+
+    fn lock_chain(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.chain_id.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores consecutive blocks after the last stored one, and `app_hash` (ours after the
+    /// last of them), in one durable commit; drops what falls out of the window.
+    pub fn append(&self, blocks: &[EncodedBlock], app_hash: &str) -> Result<(), StoreError> {
+        let Some(newest) = blocks.last() else {
+            return Ok(());
+        };
+        let mut last = self.last.load(Relaxed);
+        let write = self.db.begin_write().map_err(db)?;
+        {
+            let mut table = write.open_table(BLOCKS).map_err(db)?;
+            let mut value = Vec::new();
+            for block in blocks {
+                if block.height.get() <= last {
+                    return Err(StoreError::NotAfter {
+                        last,
+                        height: block.height.get(),
+                    });
+                }
+                last = block.height.get();
+                value.clear();
+                for frame in block.transactions.iter().chain([&block.block]) {
+                    value.extend_from_slice(frame.as_str().as_bytes());
+                    value.push(b'\n');
+                }
+                value.pop();
+                table.insert(last, value.as_slice()).map_err(db)?;
+            }
+            let keep_from = last.saturating_sub(self.history) + 1;
+            table.retain_in(..keep_from, |_, _| false).map_err(db)?;
+            let mut meta = write.open_table(META).map_err(db)?;
+            meta.insert(LAST_HEIGHT, last.to_string().as_bytes())
+                .map_err(db)?;
+            meta.insert(APP_HASH, app_hash.as_bytes()).map_err(db)?;
+        }
+        write.commit().map_err(db)?;
+        let first = self.first.load(Relaxed);
+        let oldest = blocks[0].height.get();
+        let first = if first == 0 { oldest } else { first };
+        self.first
+            .store(first.max(last.saturating_sub(self.history) + 1), Relaxed);
+        self.last.store(newest.height.get(), Relaxed);
+        Ok(())
+    }
+
+    /// Up to `max_blocks` stored blocks from `from` on, in height order.
+    pub fn read(&self, from: Height, max_blocks: usize) -> Result<Vec<EncodedBlock>, StoreError> {
+        let read = self.db.begin_read().map_err(db)?;
+        let table = read.open_table(BLOCKS).map_err(db)?;
+        let mut blocks = Vec::new();
+        for entry in table.range(from.get()..).map_err(db)?.take(max_blocks) {
+            let (key, value) = entry.map_err(db)?;
+            let height = key.value();
+            let damaged = || StoreError::Damaged { height };
+            let text = std::str::from_utf8(value.value()).map_err(|_| damaged())?;
+            let mut frames: Vec<Frame> = text.split('\n').map(Frame::from).collect();
+            let block = frames.pop().ok_or_else(damaged)?;
+            blocks.push(EncodedBlock {
+                height: Height::new(height).ok_or_else(damaged)?,
+                transactions: frames.into(),
+                block,
+            });
+        }
+        Ok(blocks)
+    }
+}
