@@ -342,3 +342,52 @@ fn ready(metrics: &Metrics, max_lag: u64) -> Response {
     });
     (status, Json(body)).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::NodeInfo;
+
+    fn status_and_reasons(metrics: &Metrics, max_lag: u64) -> (StatusCode, Vec<String>) {
+        let response = ready(metrics, max_lag);
+        let status = response.status();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let body = runtime
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        let reasons = body["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .map(|r| r.as_str().expect("text").to_owned())
+            .collect();
+        (status, reasons)
+    }
+
+    #[test]
+    fn ready_means_connected_caught_up_and_agreeing() {
+        let metrics = Metrics::default();
+        let (status, reasons) = status_and_reasons(&metrics, 2);
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(reasons, ["not connected to a node"]);
+
+        metrics.record_node(Some(NodeInfo::default()));
+        metrics.record_resumed(Height::new(10).unwrap());
+        metrics.record_node_height(Height::new(12).unwrap());
+        assert_eq!(status_and_reasons(&metrics, 2), (StatusCode::OK, vec![]));
+
+        metrics.record_node_height(Height::new(13).unwrap());
+        let (status, reasons) = status_and_reasons(&metrics, 2);
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(reasons, ["3 blocks behind the node (most allowed: 2)"]);
+
+        metrics.record_resumed(Height::new(13).unwrap());
+        metrics.record_app_hash_mismatch();
+        let (status, reasons) = status_and_reasons(&metrics, 2);
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(reasons, ["the app hash differed from the node's"]);
+    }
+}

@@ -38,7 +38,7 @@ use tracing::{debug, error, info};
 use crate::hub::{Batch, EncodedBlock, Stream};
 use crate::metrics::{ClientEnd, Metrics};
 use crate::source::Height;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Largest message (and frame) a client may send; clients have nothing to say beyond
 /// pings, so 64 KiB is generous, and it caps what one client can make us buffer.
@@ -136,9 +136,18 @@ async fn serve(
     let mut next = feed.from;
     // Reading history until a ring batch arrives at exactly the next height.
     let mut catching_up = next.is_some();
+    // A history read in progress: kept across loop turns, so a chatty client's messages
+    // do not cancel and restart it.
+    let mut reading: Option<HistoryRead> = None;
     loop {
         let in_history = catching_up
             && next.is_some_and(|next| feed.store.last_height().is_some_and(|last| next <= last));
+        if in_history && reading.is_none() {
+            match start_history_read(&feed.store, next) {
+                Ok(read) => reading = Some(read),
+                Err(end) => return end,
+            }
+        }
         let outgoing: Outgoing = tokio::select! {
             biased;
             () = shutdown.cancelled() => return End::Shutdown,
@@ -160,10 +169,13 @@ async fn serve(
                     }
                 }
             }
-            history = read_history(&feed.store, next), if in_history => match history {
-                Ok(blocks) => Outgoing::History(blocks),
-                Err(end) => return end,
-            },
+            read = async { reading.as_mut().expect("guarded").await }, if reading.is_some() => {
+                reading = None;
+                match history(read, next) {
+                    Ok(blocks) => Outgoing::History(blocks),
+                    Err(end) => return end,
+                }
+            }
             batch = feed.live.recv(), if !in_history => match batch {
                 Ok(batch) => match next {
                     Some(next) if batch.height < next => continue,
@@ -208,24 +220,35 @@ async fn serve(
     }
 }
 
-/// The next chunk of history from `next` on.
-async fn read_history(store: &Arc<Store>, next: Option<Height>) -> Result<Vec<EncodedBlock>, End> {
+type HistoryRead = tokio::task::JoinHandle<Result<Vec<EncodedBlock>, StoreError>>;
+
+/// Starts reading the next chunk of history, from `next` on.
+fn start_history_read(store: &Arc<Store>, next: Option<Height>) -> Result<HistoryRead, End> {
     let next = next.expect("history is read only with a cursor");
     if store.first_height().is_some_and(|first| next < first) {
         return Err(End::Closed(ClientEnd::HistoryExpired));
     }
     let store = store.clone();
-    let read = tokio::task::spawn_blocking(move || store.read(next, HISTORY_CHUNK)).await;
+    Ok(tokio::task::spawn_blocking(move || {
+        store.read(next, HISTORY_CHUNK)
+    }))
+}
+
+/// The blocks of a finished history read, which must start at `next`.
+fn history(
+    read: Result<Result<Vec<EncodedBlock>, StoreError>, tokio::task::JoinError>,
+    next: Option<Height>,
+) -> Result<Vec<EncodedBlock>, End> {
     match read {
-        Ok(Ok(blocks)) if blocks.first().is_some_and(|b| b.height == next) => Ok(blocks),
+        Ok(Ok(blocks)) if blocks.first().map(|b| b.height) == next => Ok(blocks),
         // Pruned between the check and the read.
         Ok(Ok(_)) => Err(End::Closed(ClientEnd::HistoryExpired)),
         Ok(Err(error)) => {
-            error!(%error, %next, "reading history failed");
+            error!(%error, ?next, "reading history failed");
             Err(End::StoreFailed)
         }
         Err(panic) => {
-            error!(error = %panic, %next, "reading history panicked");
+            error!(error = %panic, ?next, "reading history panicked");
             Err(End::StoreFailed)
         }
     }

@@ -247,3 +247,99 @@ impl Store {
         Ok(blocks)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(height: u64, transactions: usize) -> EncodedBlock {
+        EncodedBlock {
+            height: Height::new(height).unwrap(),
+            transactions: (0..transactions)
+                .map(|i| {
+                    Frame::from(format!(
+                        r#"{{"transaction_id":"{height}-{i}","height":{height}}}"#
+                    ))
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            block: Frame::from(format!(r#"{{"height":{height},"hash":"h{height}"}}"#)),
+        }
+    }
+
+    fn heights(blocks: &[EncodedBlock]) -> Vec<u64> {
+        blocks.iter().map(|b| b.height.get()).collect()
+    }
+
+    #[test]
+    fn blocks_come_back_as_stored_and_old_ones_are_pruned() {
+        let store = Store::in_memory(3).unwrap();
+        assert_eq!(store.last_height(), None);
+        assert_eq!(store.first_height(), None);
+        let blocks: Vec<_> = (1..=2).map(|h| block(h, h as usize - 1)).collect();
+        store.append(&blocks, "hash-2").unwrap();
+        assert_eq!(store.read(Height::new(1).unwrap(), 10).unwrap(), blocks);
+        store.append(&[block(3, 0), block(4, 5)], "hash-4").unwrap();
+        store.append(&[block(5, 2)], "hash-5").unwrap();
+        assert_eq!(store.last_height(), Height::new(5));
+        assert_eq!(store.first_height(), Height::new(3));
+        let from_one = store.read(Height::new(1).unwrap(), 10).unwrap();
+        assert_eq!(heights(&from_one), [3, 4, 5]);
+        assert_eq!(from_one[1], block(4, 5));
+        assert_eq!(
+            heights(&store.read(Height::new(4).unwrap(), 1).unwrap()),
+            [4]
+        );
+        assert!(store.read(Height::new(6).unwrap(), 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_height_is_never_stored_twice() {
+        let store = Store::in_memory(10).unwrap();
+        store.append(&[block(7, 1)], "a").unwrap();
+        for repeat in [block(7, 1), block(6, 0)] {
+            assert!(matches!(
+                store.append(&[repeat], "b"),
+                Err(StoreError::NotAfter { last: 7, .. })
+            ));
+        }
+        // The failed commit changed nothing.
+        assert_eq!(
+            heights(&store.read(Height::new(1).unwrap(), 10).unwrap()),
+            [7]
+        );
+        assert_eq!(store.last_height(), Height::new(7));
+    }
+
+    #[test]
+    fn the_cursor_survives_reopening_and_binds_one_chain() {
+        let dir = std::env::temp_dir().join(format!(
+            "planetmint-stream-store-test-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        {
+            let store = Store::open(&dir, 100).unwrap();
+            store.claim_chain("chain-a").unwrap();
+            store
+                .append(&[block(41, 2), block(42, 0)], "app-42")
+                .unwrap();
+        }
+        let store = Store::open(&dir, 100).unwrap();
+        assert_eq!(store.last_height(), Height::new(42));
+        assert_eq!(store.first_height(), Height::new(41));
+        assert_eq!(store.last_app_hash().as_deref(), Some("app-42"));
+        assert_eq!(store.chain_id().as_deref(), Some("chain-a"));
+        store.claim_chain("chain-a").unwrap();
+        assert!(matches!(
+            store.claim_chain("chain-b"),
+            Err(StoreError::OtherChain { .. })
+        ));
+        assert_eq!(
+            store.read(Height::new(1).unwrap(), 10).unwrap(),
+            [block(41, 2), block(42, 0)]
+        );
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

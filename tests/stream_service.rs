@@ -6,8 +6,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -577,129 +575,34 @@ async fn shutdown_closes_every_client_with_1001() {
     );
 }
 
-/// Kills the child on drop unless it was reaped.
-struct ChildGuard {
-    pid: u32,
-    reaped: bool,
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if !self.reaped {
-            let _ = Command::new("kill")
-                .args(["-KILL", &self.pid.to_string()])
-                .status();
-        }
-    }
-}
-
-/// Removes ANSI escape sequences (tracing colours its output unless told not to).
-fn strip_ansi(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// (f) The binary, replaying a chain file, exits 0 on SIGTERM within 5 s after closing
 /// its subscribers with 1001.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_exits_cleanly_on_sigterm() {
     let chain = fixture("chains/cometbft-0.38.chain.jsonl");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_planetmint-stream"));
-    command
-        .arg("replay")
-        .arg(&chain)
-        .args([
-            "--interval",
-            "10ms",
-            "--ws-host",
-            "127.0.0.1",
-            "--ws-port",
-            "0",
-        ])
-        .args(["--api-bind", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PLANETMINT_") {
-            command.env_remove(name);
-        }
-    }
-    let mut child = command.spawn().expect("starting the binary");
-    let mut guard = ChildGuard {
-        pid: child.id(),
-        reaped: false,
-    };
-    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
-    let stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if lines_tx.send(strip_ansi(&line)).is_err() {
-                break;
-            }
-        }
-    });
-    let streams = timeout(Duration::from_secs(10), async {
-        let mut seen = Vec::new();
-        while let Some(line) = lines.recv().await {
-            if line.contains("listening")
-                && let Some((_, rest)) = line.split_once("streams=")
-            {
-                return rest.split_whitespace().next().expect("address").to_owned();
-            }
-            seen.push(line);
-        }
-        panic!("the binary ended before listening:\n{}", seen.join("\n"));
-    })
-    .await
-    .expect("no `listening` line from the binary within 10 s");
-    let streams: std::net::SocketAddr = streams.parse().expect("streams address");
-    let mut blocks = connect(streams, BLOCKS).await;
-    let mut txs = connect(streams, TXS).await;
+    let binary = Binary::start(
+        [
+            "replay".as_ref(),
+            chain.as_os_str(),
+            "--interval".as_ref(),
+            "10ms".as_ref(),
+        ],
+        &[],
+    )
+    .await;
+    let mut blocks = connect(binary.ws, BLOCKS).await;
+    let mut txs = connect(binary.ws, TXS).await;
 
     let signalled = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-TERM", &guard.pid.to_string()])
-        .status()
-        .expect("running kill");
-    assert!(kill.success());
+    binary.signal("TERM");
     for client in [&mut blocks, &mut txs] {
         let (code, reason) = expect_close(client, Duration::from_secs(5)).await;
         assert_eq!((code, reason.as_str()), (1001, "server shutting down"));
     }
-    let status = timeout(
-        Duration::from_secs(5).saturating_sub(signalled.elapsed()),
-        tokio::task::spawn_blocking(move || child.wait()),
-    )
-    .await
-    .expect("the binary did not exit within 5 s of SIGTERM")
-    .expect("waiting for the binary")
-    .expect("waiting for the binary");
-    guard.reaped = true;
+    let (status, rest) = binary
+        .wait(Duration::from_secs(5).saturating_sub(signalled.elapsed()))
+        .await;
     assert!(status.success(), "exit status {status}");
-    // The reader thread ends at the end of stderr, which the exit has closed.
-    let mut rest = Vec::new();
-    timeout(Duration::from_secs(5), async {
-        while let Some(line) = lines.recv().await {
-            rest.push(line);
-        }
-    })
-    .await
-    .expect("stderr did not end after the exit");
     assert!(
         rest.iter().any(|l| l.contains("shut down")),
         "no `shut down` log line after SIGTERM:\n{}",

@@ -8,6 +8,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod test_node;
 
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use planetmint_stream::server::Listeners;
 use planetmint_stream::service::{self, ServiceError, Source};
 use planetmint_stream::store::Store;
 
+pub use binary::Binary;
 pub use planetmint_stream::server::{BLOCKS_PATH as BLOCKS, TRANSACTIONS_PATH as TXS};
 pub use test_node::TestNode;
 
@@ -60,6 +62,17 @@ pub fn expected_until(chain: &str, stream: &str, last_height: u64) -> Vec<String
         .take_while(|height| *height <= last_height)
         .count();
     lines[..keep].to_vec()
+}
+
+/// [`expected_lines`] of the blocks `from..=to` only.
+pub fn expected_range(chain: &str, stream: &str, from: u64, to: u64) -> Vec<String> {
+    let lines = expected_lines(chain, stream);
+    heights(&lines)
+        .into_iter()
+        .zip(lines)
+        .filter(|(height, _)| (from..=to).contains(height))
+        .map(|(_, line)| line)
+        .collect()
 }
 
 /// Server settings for tests: both listeners on 127.0.0.1, ephemeral ports, roomy limits.
@@ -159,6 +172,16 @@ impl Service {
             args,
         )
         .await
+    }
+
+    /// Waits (at most `within`) for `service::run` to return by itself, and returns what
+    /// it returned.
+    pub async fn join(mut self, within: Duration) -> Result<(), ServiceError> {
+        let task = self.task.take().expect("running");
+        timeout(within, task)
+            .await
+            .unwrap_or_else(|_| panic!("service::run did not return within {within:?}"))
+            .expect("service task panicked")
     }
 
     /// Cancels the shutdown token and waits for `service::run` to return: it must, with

@@ -1,0 +1,575 @@
+//! Delivery guarantees: every published message exactly once, in order, across client
+//! reconnects (`?from_height=N`), node faults and service restarts; and the operator's
+//! signals (`/health`, `/ready`, `/metrics`).
+//!
+//! Expected messages are the fixture files computed by Planetmint's own library
+//! (`tools/gen_chains.py`), never our own output.
+
+mod support;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use serde_json::Value;
+use tokio::time::{Instant, timeout_at};
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use planetmint_stream::config::NodeArgs;
+use planetmint_stream::service::{ServiceError, Source};
+use planetmint_stream::source::SourceError;
+use planetmint_stream::store::{Store, StoreError};
+
+use support::*;
+
+/// The CometBFT 0.38 chain: its blocks carry their results, so following it is quick.
+const CHAIN: &str = CHAINS[1];
+/// The last height before the chain's 523-transaction block, slow to validate in a debug
+/// build: tests that need no big block stop here.
+const BEFORE_BIG: u64 = 23;
+/// A bound for failures, not an expected duration (debug builds, two shared cores).
+const WITHIN: Duration = Duration::from_secs(60);
+
+/// A stream client that reconnects where it left off, as a client application would:
+/// `valid_blocks` from the height after the last block it got; `valid_transactions` from
+/// the last height it got (it may have been cut off inside that block), dropping the
+/// transactions of that height it already has.
+struct Follower {
+    path: &'static str,
+    frames: Vec<String>,
+    /// `(height, transaction_id)` of every transaction frame, to drop repeats of the
+    /// height it resumed at (the documented client recipe). Never used for blocks.
+    seen: HashSet<(u64, String)>,
+    client: Option<Client>,
+    resumes: usize,
+}
+
+/// How a [`Follower::read`] ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Read {
+    Done,
+    Disconnected,
+    TimedOut,
+}
+
+impl Follower {
+    fn new(path: &'static str) -> Follower {
+        Follower {
+            path,
+            frames: Vec::new(),
+            seen: HashSet::new(),
+            client: None,
+            resumes: 0,
+        }
+    }
+
+    /// The `from_height` to resume with (none before the first frame).
+    fn resume_height(&self) -> Option<u64> {
+        let last = heights(std::slice::from_ref(self.frames.last()?))[0];
+        Some(if self.path == BLOCKS { last + 1 } else { last })
+    }
+
+    /// Connects, resuming after what it has (or live, with nothing yet, unless `from`).
+    async fn connect(&mut self, addr: SocketAddr, from: Option<u64>) {
+        let path = match from.or(self.resume_height()) {
+            Some(height) => {
+                self.resumes += 1;
+                format!("{}?from_height={height}", self.path)
+            }
+            None => self.path.to_owned(),
+        };
+        self.client = Some(connect(addr, &path).await);
+    }
+
+    /// Reads until it has `want` frames, the connection ends, or `deadline`.
+    async fn read(&mut self, want: usize, deadline: Instant) -> Read {
+        let Some(client) = self.client.as_mut() else {
+            return Read::Disconnected;
+        };
+        while self.frames.len() < want {
+            match timeout_at(deadline, client.next()).await {
+                Err(_) => return Read::TimedOut,
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    let text = text.as_str().to_owned();
+                    if self.path == TXS {
+                        let value: Value = serde_json::from_str(&text).expect("JSON frame");
+                        let key = (
+                            value["height"].as_u64().expect("height"),
+                            value["transaction_id"].as_str().expect("id").to_owned(),
+                        );
+                        if !self.seen.insert(key) {
+                            continue;
+                        }
+                    }
+                    self.frames.push(text);
+                }
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+                Ok(_) => {
+                    self.client = None;
+                    return Read::Disconnected;
+                }
+            }
+        }
+        Read::Done
+    }
+
+    /// Reads `want` frames in all, reconnecting to `addr()` whenever cut off.
+    async fn read_all(&mut self, want: usize, addr: impl Fn() -> SocketAddr) {
+        let deadline = Instant::now() + WITHIN;
+        loop {
+            match self.read(want, deadline).await {
+                Read::Done => return,
+                Read::TimedOut => panic!(
+                    "{}: {} of {want} frames after {WITHIN:?}",
+                    self.path,
+                    self.frames.len()
+                ),
+                Read::Disconnected => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    self.connect(addr(), None).await;
+                }
+            }
+        }
+    }
+}
+
+/// A node on [`CHAIN`] and the service following it (fresh in-memory store), subscribed.
+async fn node_and_service(args: planetmint_stream::config::ServerArgs) -> (TestNode, Service) {
+    let node = TestNode::start(CHAIN).await;
+    let service = Service::follow(&node, args).await;
+    node.wait_for("the service to subscribe", |s| s.active == 1)
+        .await;
+    (node, service)
+}
+
+/// Produces up to `height` and waits until a live client has every block up to it (so
+/// they are stored).
+async fn produce_and_settle(node: &TestNode, service: &Service, height: u64) {
+    let mut live = connect(service.ws, BLOCKS).await;
+    let before = node.current_height();
+    node.produce_until(height);
+    let got = collect_texts(&mut live, (height - before) as usize, WITHIN).await;
+    assert_eq!(
+        heights(&got),
+        (before + 1..=height).collect::<Vec<_>>(),
+        "a live client"
+    );
+}
+
+/// Clients resuming from a height get the stored history, then live blocks, with no gap
+/// and no duplicate at the hand-over; a height beyond the head is waited for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumed_clients_get_history_then_live() {
+    let (node, service) = node_and_service(server_args()).await;
+    produce_and_settle(&node, &service, 10).await;
+
+    let mut blocks = connect(service.ws, &format!("{BLOCKS}?from_height=3")).await;
+    let mut txs = connect(service.ws, &format!("{TXS}?from_height=3")).await;
+    let mut ahead = connect(service.ws, &format!("{BLOCKS}?from_height=15")).await;
+    let history = expected_range(CHAIN, "valid_blocks", 3, 10);
+    let got = collect_texts(&mut blocks, history.len(), WITHIN).await;
+    assert_no_diffs([diff_lines("history", &got, &history)]);
+    assert_no_more_texts(
+        &mut ahead,
+        "a client waiting for 15",
+        Duration::from_millis(200),
+    )
+    .await;
+
+    node.produce_until(20);
+    let expected_blocks = expected_range(CHAIN, "valid_blocks", 3, 20);
+    let expected_txs = expected_range(CHAIN, "valid_transactions", 3, 20);
+    let mut all_blocks = got;
+    all_blocks
+        .extend(collect_texts(&mut blocks, expected_blocks.len() - history.len(), WITHIN).await);
+    let got_txs = collect_texts(&mut txs, expected_txs.len(), WITHIN).await;
+    let got_ahead = collect_texts(&mut ahead, 6, WITHIN).await;
+    assert_no_diffs([
+        diff_lines("valid_blocks from 3", &all_blocks, &expected_blocks),
+        diff_lines("valid_transactions from 3", &got_txs, &expected_txs),
+        diff_lines(
+            "valid_blocks from 15",
+            &got_ahead,
+            &expected_range(CHAIN, "valid_blocks", 15, 20),
+        ),
+    ]);
+    for (client, what) in [
+        (&mut blocks, "blocks"),
+        (&mut txs, "txs"),
+        (&mut ahead, "ahead"),
+    ] {
+        assert_no_more_texts(client, what, Duration::from_millis(200)).await;
+    }
+    service.shut_down().await;
+}
+
+/// Clients that connect with `from_height=1` while blocks keep coming each get every
+/// block exactly once, whichever side of the history/live hand-over each block falls on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hand_over_under_production_is_exact() {
+    let (node, service) = node_and_service(server_args()).await;
+    produce_and_settle(&node, &service, 3).await;
+    let expected = expected_range(CHAIN, "valid_blocks", 1, BEFORE_BIG);
+    let expected_txs = expected_range(CHAIN, "valid_transactions", 1, BEFORE_BIG);
+    let node = Arc::new(node);
+    let producing = tokio::spawn({
+        let node = node.clone();
+        async move {
+            node.produce_until_paced(BEFORE_BIG, Duration::from_millis(15))
+                .await
+        }
+    });
+    let mut clients = Vec::new();
+    for stagger in 0..8u64 {
+        tokio::time::sleep(Duration::from_millis(stagger * 7)).await;
+        let path = if stagger % 2 == 0 { BLOCKS } else { TXS };
+        clients.push((
+            path,
+            connect(service.ws, &format!("{path}?from_height=1")).await,
+        ));
+    }
+    producing.await.expect("producing");
+    let mut reports = Vec::new();
+    for (i, (path, client)) in clients.iter_mut().enumerate() {
+        let want = if *path == BLOCKS {
+            &expected
+        } else {
+            &expected_txs
+        };
+        let got = collect_texts(client, want.len(), WITHIN).await;
+        reports.push(diff_lines(&format!("client {i} on {path}"), &got, want));
+        assert_no_more_texts(client, path, Duration::from_millis(100)).await;
+    }
+    assert_no_diffs(reports);
+}
+
+/// The HTTP status of a refused upgrade, and its body.
+async fn refused(addr: SocketAddr, path: &str) -> (u16, String) {
+    match try_connect(addr, path).await {
+        Err(tungstenite::Error::Http(response)) => (
+            response.status().as_u16(),
+            String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned(),
+        ),
+        Err(other) => panic!("{path}: {other}"),
+        Ok(_) => panic!("{path}: upgraded, expected a refusal"),
+    }
+}
+
+/// A height older than the retained history is refused with 410, a malformed one with
+/// 400; the oldest retained height is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_beyond_history_is_refused() {
+    let node = TestNode::start(CHAIN).await;
+    let store = Arc::new(Store::in_memory(5).expect("store"));
+    let source = Source::Node {
+        node: node_args(&node),
+        start: None,
+    };
+    let service = Service::start_with(source, store, server_args()).await;
+    node.wait_for("the service to subscribe", |s| s.active == 1)
+        .await;
+    produce_and_settle(&node, &service, 10).await;
+
+    for path in [BLOCKS, TXS] {
+        let (status, body) = refused(service.ws, &format!("{path}?from_height=5")).await;
+        assert_eq!(status, 410, "{path}: {body}");
+        assert!(
+            body.contains("older than the retained history, which starts at 6"),
+            "{body}"
+        );
+        for bad in ["0", "-1", "x", ""] {
+            let (status, body) = refused(service.ws, &format!("{path}?from_height={bad}")).await;
+            assert_eq!(status, 400, "from_height={bad}: {body}");
+        }
+    }
+    let mut oldest = connect(service.ws, &format!("{BLOCKS}?from_height=6")).await;
+    let got = collect_texts(&mut oldest, 5, WITHIN).await;
+    assert_no_diffs([diff_lines(
+        "from the oldest retained height",
+        &got,
+        &expected_range(CHAIN, "valid_blocks", 6, 10),
+    )]);
+    let metrics = get_text(service.api, "/metrics").await.1;
+    assert_eq!(
+        metric(&metrics, "planetmint_stream_refused_resumes_total"),
+        2
+    );
+    service.shut_down().await;
+}
+
+/// GET `path` on `addr`: status and body.
+async fn get_text(addr: SocketAddr, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{addr}{path}"))
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+/// The value of an unlabelled metric.
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+        .parse::<f64>()
+        .expect("metric value") as u64
+}
+
+/// Waits until `/ready` reports `height` published.
+async fn wait_for_height(api: SocketAddr, height: u64) {
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        let (_, body) = get_text(api, "/ready").await;
+        let ready: Value = serde_json::from_str(&body).expect("JSON");
+        if ready["last_height"].as_u64() >= Some(height) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "height {height} never published: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `/health` answers while the process runs; `/ready` is 200 while following the node
+/// and 503 (saying why) while it is gone; `/metrics` counts what happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_ready_and_metrics() {
+    let (mut node, service) = node_and_service(server_args()).await;
+    produce_and_settle(&node, &service, 6).await;
+    assert_eq!(get_text(service.api, "/health").await, (200, "ok\n".into()));
+    let (status, body) = get_text(service.api, "/ready").await;
+    assert_eq!(status, 200, "{body}");
+    let ready: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(ready["ready"], true);
+    assert_eq!(ready["connected"], true);
+    assert_eq!(ready["last_height"], 6);
+    assert_eq!(ready["lag"], 0);
+    assert_eq!(ready["node"]["dialect"], "v0.38");
+    assert_eq!(ready["node"]["chain_id"], "planetmint-test");
+
+    node.stop().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        let (status, body) = get_text(service.api, "/ready").await;
+        if status == 503 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "/ready stayed {status}: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let ready: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(ready["ready"], false);
+    assert_eq!(ready["reasons"][0], "not connected to a node");
+    assert_eq!(get_text(service.api, "/health").await.0, 200);
+
+    node.skip_events_for([8]);
+    node.produce_until(8);
+    node.restart().await;
+    node.wait_for("the service to resubscribe", |s| s.active == 1)
+        .await;
+    wait_for_height(service.api, 8).await;
+    produce_and_settle(&node, &service, 10).await;
+    let (status, body) = get_text(service.api, "/ready").await;
+    assert_eq!(status, 200, "{body}");
+    let text = get_text(service.api, "/metrics").await.1;
+    assert_eq!(metric(&text, "planetmint_stream_blocks_total"), 10);
+    assert_eq!(metric(&text, "planetmint_stream_last_height"), 10);
+    assert_eq!(metric(&text, "planetmint_stream_node_height"), 10);
+    assert_eq!(metric(&text, "planetmint_stream_lag_blocks"), 0);
+    assert_eq!(metric(&text, "planetmint_stream_node_connected"), 1);
+    // 7 and 8 came over HTTP: made while the node was down, and without an event.
+    assert_eq!(
+        metric(&text, "planetmint_stream_backfilled_blocks_total"),
+        2
+    );
+    assert!(metric(&text, "planetmint_stream_node_reconnects_total") >= 1);
+    // Live blocks reached live clients: every one was timed.
+    assert!(metric(&text, "planetmint_stream_event_to_send_seconds_count") >= 8);
+    service.shut_down().await;
+}
+
+/// A store bound to another chain is refused: the service stops with the store's error
+/// instead of mixing two chains' heights.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_another_chain_is_refused() {
+    let node = TestNode::start(CHAIN).await;
+    node.produce_until(2);
+    let store = Arc::new(Store::in_memory(10).expect("store"));
+    store.claim_chain("another-chain").expect("claim");
+    let source = Source::Node {
+        node: node_args(&node),
+        start: None,
+    };
+    let service = Service::start_with(source, store.clone(), server_args()).await;
+    match service.join(Duration::from_secs(10)).await {
+        Err(ServiceError::Source(SourceError::Store(StoreError::OtherChain { stored, node }))) => {
+            assert_eq!(
+                (stored.as_str(), node.as_str()),
+                ("another-chain", "planetmint-test")
+            );
+        }
+        other => panic!("expected the other-chain refusal, got {other:?}"),
+    }
+    assert_eq!(store.last_height(), None, "nothing was stored");
+}
+
+/// With `start` = 1 a fresh store streams the whole chain, though the node is far ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_height_one_streams_the_whole_chain() {
+    let node = TestNode::start(CHAIN).await;
+    node.produce_until(BEFORE_BIG);
+    let source = Source::Node {
+        node: node_args(&node),
+        start: planetmint_stream::source::Height::new(1),
+    };
+    let store = memory_store();
+    let service = Service::start_with(source, store.clone(), server_args()).await;
+    node.wait_for("the service to subscribe", |s| s.active == 1)
+        .await;
+    let mut blocks = connect(service.ws, &format!("{BLOCKS}?from_height=1")).await;
+    let expected = expected_range(CHAIN, "valid_blocks", 1, BEFORE_BIG);
+    let got = collect_texts(&mut blocks, expected.len(), WITHIN).await;
+    assert_no_diffs([diff_lines("the whole chain", &got, &expected)]);
+    assert_eq!(node.blocks_served().len() as u64, BEFORE_BIG);
+    service.shut_down().await;
+}
+
+/// Two nodes of the chain: when the first goes away, the service goes on with the second,
+/// from the next height, without a gap or a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fails_over_to_the_next_node() {
+    let mut first = TestNode::start(CHAIN).await;
+    let second = TestNode::start(CHAIN).await;
+    let both = |height| {
+        first.produce_until(height);
+        second.produce_until(height);
+    };
+    let node = NodeArgs {
+        nodes: vec![
+            first.addr().to_string(),
+            format!("http://{}", second.addr()),
+        ],
+        ..node_args(&first)
+    };
+    let service = Service::start(Source::Node { node, start: None }, server_args()).await;
+    first
+        .wait_for("the service to subscribe to the first node", |s| {
+            s.active == 1
+        })
+        .await;
+    let mut blocks = Follower::new(BLOCKS);
+    let mut txs = Follower::new(TXS);
+    blocks.connect(service.ws, None).await;
+    txs.connect(service.ws, None).await;
+    both(5);
+    blocks.read_all(5, || service.ws).await;
+
+    first.stop().await;
+    let both = |height| {
+        first.produce_until(height);
+        second.produce_until(height);
+    };
+    both(9);
+    second
+        .wait_for("the service to subscribe to the second node", |s| {
+            s.active == 1
+        })
+        .await;
+    both(BEFORE_BIG);
+    let expected = expected_range(CHAIN, "valid_blocks", 1, BEFORE_BIG);
+    let expected_txs = expected_range(CHAIN, "valid_transactions", 1, BEFORE_BIG);
+    blocks.read_all(expected.len(), || service.ws).await;
+    txs.read_all(expected_txs.len(), || service.ws).await;
+    assert_no_diffs([
+        diff_lines("valid_blocks across a failover", &blocks.frames, &expected),
+        diff_lines(
+            "valid_transactions across a failover",
+            &txs.frames,
+            &expected_txs,
+        ),
+    ]);
+    assert_eq!(blocks.resumes, 0, "the clients were never cut off");
+    // 6-9 were made while the service moved over: fetched from the second node.
+    assert!(second.blocks_served().is_superset(&(6..=9).collect()));
+    service.shut_down().await;
+}
+
+/// The service binary killed with SIGKILL while blocks keep coming, and started again on
+/// its data directory: it continues after its last stored height, and clients resuming
+/// from where they were cut off get every message exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_service_resumes_from_its_store() {
+    const LAST: u64 = BEFORE_BIG;
+    let node = Arc::new(TestNode::start(CHAIN).await);
+    let data = TempDir::new("killed");
+    let port = node.addr().port().to_string();
+    let env = [
+        ("PLANETMINT_TENDERMINT_HOST", "127.0.0.1"),
+        ("PLANETMINT_TENDERMINT_PORT", port.as_str()),
+    ];
+    let args = [
+        "serve".as_ref(),
+        "--data-dir".as_ref(),
+        data.path().as_os_str(),
+    ];
+    let start = || Binary::start(args, &env);
+    let service = start().await;
+    node.wait_for("the service to subscribe", |s| s.active == 1)
+        .await;
+    let mut blocks = Follower::new(BLOCKS);
+    let mut txs = Follower::new(TXS);
+    blocks.connect(service.ws, None).await;
+    txs.connect(service.ws, None).await;
+    let producing = tokio::spawn({
+        let node = node.clone();
+        async move {
+            node.produce_until_paced(LAST, Duration::from_millis(40))
+                .await
+        }
+    });
+    let deadline = Instant::now() + WITHIN;
+    assert_eq!(blocks.read(6, deadline).await, Read::Done);
+    service.signal("KILL");
+    let (status, _) = service.wait(Duration::from_secs(5)).await;
+    assert!(!status.success(), "SIGKILL: {status}");
+    // Blocks keep coming while the service is down.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let service = start().await;
+    assert!(
+        service.startup.iter().all(|l| !l.contains("ERROR")),
+        "{:?}",
+        service.startup
+    );
+    let expected = expected_range(CHAIN, "valid_blocks", 1, LAST);
+    let expected_txs = expected_range(CHAIN, "valid_transactions", 1, LAST);
+    producing.await.expect("producing");
+    blocks.read_all(expected.len(), || service.ws).await;
+    txs.read_all(expected_txs.len(), || service.ws).await;
+    assert_no_diffs([
+        diff_lines("valid_blocks across a SIGKILL", &blocks.frames, &expected),
+        diff_lines(
+            "valid_transactions across a SIGKILL",
+            &txs.frames,
+            &expected_txs,
+        ),
+    ]);
+    assert!(blocks.resumes >= 1 && txs.resumes >= 1);
+    // The history survived the kill: a new client gets the whole chain.
+    let mut all = connect(service.ws, &format!("{BLOCKS}?from_height=1")).await;
+    let got = collect_texts(&mut all, expected.len(), WITHIN).await;
+    assert_no_diffs([diff_lines("history after a SIGKILL", &got, &expected)]);
+    // The restarted service published only what the first had not stored.
+    let text = get_text(service.api, "/metrics").await.1;
+    let republished = metric(&text, "planetmint_stream_blocks_total");
+    assert!(
+        republished < LAST - 5,
+        "the restarted service published {republished} blocks"
+    );
+    service.signal("TERM");
+    let (status, _) = service.wait(Duration::from_secs(5)).await;
+    assert!(status.success(), "{status}");
+}
