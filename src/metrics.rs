@@ -95,6 +95,7 @@ pub enum ClientEnd {
 #[derive(Default)]
 pub struct Metrics {
     blocks: AtomicU64,
+    blocks_seen: AtomicU64,
     transactions_seen: AtomicU64,
     published: AtomicU64,
     unverifiable: AtomicU64,
@@ -119,6 +120,7 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn record_seen(&self, transactions: usize) {
+        self.blocks_seen.fetch_add(1, Relaxed);
         self.transactions_seen
             .fetch_add(transactions as u64, Relaxed);
     }
@@ -227,6 +229,12 @@ impl Metrics {
             "counter",
             "Blocks published.",
             get(&self.blocks),
+        );
+        metric(
+            "planetmint_stream_blocks_seen_total",
+            "counter",
+            "Blocks received from the source and judged.",
+            get(&self.blocks_seen),
         );
         metric(
             "planetmint_stream_transactions_seen_total",
