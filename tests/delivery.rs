@@ -573,3 +573,201 @@ async fn killed_service_resumes_from_its_store() {
     let (status, _) = service.wait(Duration::from_secs(5)).await;
     assert!(status.success(), "{status}");
 }
+
+/// A node on `chain`, the service following it, and a client on each stream, once blocks
+/// `1..=height` have reached the blocks client.
+async fn following(chain: &str, height: u64) -> (TestNode, Service, Follower, Follower) {
+    let node = TestNode::start(chain).await;
+    let service = Service::follow(&node, server_args()).await;
+    node.wait_for("the service to subscribe", |s| s.active == 1)
+        .await;
+    let mut blocks = Follower::new(BLOCKS);
+    let mut txs = Follower::new(TXS);
+    blocks.connect(service.ws, None).await;
+    txs.connect(service.ws, None).await;
+    node.produce_until(height);
+    blocks.read_all(height as usize, || service.ws).await;
+    (node, service, blocks, txs)
+}
+
+/// Both clients have exactly the chain's messages up to `last`, and were never cut off.
+async fn assert_exact(chain: &str, what: &str, service: &Service, blocks: &mut Follower, txs: &mut Follower, last: u64) {
+    let expected = expected_range(chain, "valid_blocks", 1, last);
+    let expected_txs = expected_range(chain, "valid_transactions", 1, last);
+    blocks.read_all(expected.len(), || service.ws).await;
+    txs.read_all(expected_txs.len(), || service.ws).await;
+    assert_no_diffs([
+        diff_lines(&format!("valid_blocks, {what}"), &blocks.frames, &expected),
+        diff_lines(&format!("valid_transactions, {what}"), &txs.frames, &expected_txs),
+    ]);
+    assert_eq!((blocks.resumes, txs.resumes), (0, 0), "{what}: a client was cut off");
+    for client in [blocks, txs] {
+        let client = client.client.as_mut().expect("connected");
+        assert_no_more_texts(client, what, Duration::from_millis(200)).await;
+    }
+}
+
+/// The node cancels the service's subscription (as it does to slow subscribers) and
+/// keeps the socket open: the service notices within seconds that events stopped while the
+/// chain goes on, resubscribes, and fills what it missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_subscription_is_noticed_and_filled() {
+    let (node, service, mut blocks, mut txs) = following(CHAIN, 5).await;
+    node.cancel_subscriptions();
+    node.wait_for("the subscription to be cancelled", |s| s.active == 0)
+        .await;
+    let cancelled = Instant::now();
+    node.produce_until(8);
+    node.wait_for("the service to resubscribe", |s| s.active == 1 && s.total == 2)
+        .await;
+    let noticed = cancelled.elapsed();
+    assert!(noticed < Duration::from_secs(8), "noticed after {noticed:?}");
+    node.produce_until(BEFORE_BIG);
+    assert_exact(CHAIN, "after a cancelled subscription", &service, &mut blocks, &mut txs, BEFORE_BIG).await;
+    let text = get_text(service.api, "/metrics").await.1;
+    assert!(metric(&text, "planetmint_stream_node_reconnects_total") >= 1);
+    assert!(metric(&text, "planetmint_stream_backfilled_blocks_total") >= 3);
+    eprintln!("cancelled subscription noticed and replaced after {noticed:?}");
+    service.shut_down().await;
+}
+
+/// Events that are not JSON are dropped by the RPC library; the blocks are fetched over
+/// HTTP when a later event shows the gap, or, for the last block, when the stall check
+/// sees the node ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_events_are_filled_from_http() {
+    let (node, service, mut blocks, mut txs) = following(CHAIN, 5).await;
+    node.garble_events_for([7, 8, 12]);
+    node.produce_until(12);
+    // 12 is the last block: no later event reveals it.
+    blocks.read_all(12, || service.ws).await;
+    node.produce_until(BEFORE_BIG);
+    assert_exact(CHAIN, "after malformed events", &service, &mut blocks, &mut txs, BEFORE_BIG).await;
+    let fetched = node.blocks_served();
+    assert!(
+        [7, 8, 12].iter().all(|h| fetched.contains(h)),
+        "fetched over HTTP: {fetched:?}"
+    );
+    service.shut_down().await;
+}
+
+/// On Tendermint 0.34 every block's results come from `/block_results`; while that fails
+/// the service retries (reconnecting if it must), and publishes nothing out of order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_block_results_are_retried() {
+    let chain = CHAINS[0];
+    let (node, service, mut blocks, mut txs) = following(chain, 5).await;
+    node.fail_block_results(8);
+    node.produce_until(BEFORE_BIG);
+    assert_exact(chain, "after /block_results failed", &service, &mut blocks, &mut txs, BEFORE_BIG).await;
+    assert_eq!(node.block_results_failures_served(), 8);
+    service.shut_down().await;
+}
+
+/// The soak test: 10,000 blocks with a fault about every 500 (node WebSockets cut,
+/// subscription cancelled, malformed events, `/block_results` failing, node restarted,
+/// service SIGKILLed and restarted on its data directory), and clients that resume with
+/// `from_height` whenever they are cut off. It must end with every message exactly once,
+/// in order. Ignored by default (minutes); run it with
+/// `cargo test --release --test delivery soak -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes long: run explicitly (see the doc comment)"]
+async fn soak_ten_thousand_blocks_with_faults() {
+    const BLOCKS_TOTAL: u64 = 10_000;
+    const FAULT_EVERY: u64 = 500;
+    let started = std::time::Instant::now();
+    let mut node = TestNode::start_cycled(CHAIN, BLOCKS_TOTAL).await;
+    let data = TempDir::new("soak");
+    let port = node.addr().port().to_string();
+    let env = [
+        ("PLANETMINT_TENDERMINT_HOST", "127.0.0.1"),
+        ("PLANETMINT_TENDERMINT_PORT", port.as_str()),
+    ];
+    let args = ["serve".as_ref(), "--data-dir".as_ref(), data.path().as_os_str()];
+    let mut service = Binary::start(args, &env).await;
+    node.wait_for("the service to subscribe", |s| s.active == 1)
+        .await;
+    // The clients follow whichever service runs now, from their own tasks.
+    let (address_tx, address) = tokio::sync::watch::channel(service.ws);
+    let expected = expected_cycled(CHAIN, "valid_blocks", BLOCKS_TOTAL);
+    let expected_txs = expected_cycled(CHAIN, "valid_transactions", BLOCKS_TOTAL);
+    let follow = |path: &'static str, want: usize| {
+        let address = address.clone();
+        tokio::spawn(async move {
+            let mut follower = Follower::new(path);
+            follower.connect(*address.borrow(), None).await;
+            let deadline = Instant::now() + Duration::from_secs(3600);
+            loop {
+                match follower.read(want, deadline).await {
+                    Read::Done => return follower,
+                    Read::TimedOut => panic!("{path}: {} of {want} frames", follower.frames.len()),
+                    Read::Disconnected => loop {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        let addr = *address.borrow();
+                        let path = match follower.resume_height() {
+                            Some(h) => format!("{path}?from_height={h}"),
+                            None => path.to_owned(),
+                        };
+                        if let Ok(client) = try_connect(addr, &path).await {
+                            follower.client = Some(client);
+                            follower.resumes += 1;
+                            break;
+                        }
+                    },
+                }
+            }
+        })
+    };
+    let blocks = follow(BLOCKS, expected.len());
+    let txs = follow(TXS, expected_txs.len());
+    let mut faults = Vec::new();
+    while node.current_height() < BLOCKS_TOTAL {
+        let height = node.current_height();
+        if height > 0 && height % FAULT_EVERY == 0 {
+            let fault = (height / FAULT_EVERY) % 6;
+            faults.push((height, fault));
+            match fault {
+                0 => node.disconnect_websockets().await,
+                1 => node.cancel_subscriptions(),
+                2 => node.garble_events_for(height + 1..=height + 3),
+                3 => node.fail_block_results(5),
+                4 => {
+                    node.stop().await;
+                    node.produce(20);
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    node.restart().await;
+                }
+                _ => {
+                    service.signal("KILL");
+                    let _ = service.wait(Duration::from_secs(5)).await;
+                    node.produce(20);
+                    service = Binary::start(args, &env).await;
+                    address_tx.send_replace(service.ws);
+                }
+            }
+        }
+        // About 200 blocks a second, in bursts.
+        node.produce(10.min(BLOCKS_TOTAL - node.current_height()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let blocks = blocks.await.expect("blocks follower");
+    let txs = txs.await.expect("transactions follower");
+    assert_no_diffs([
+        diff_lines("soak valid_blocks", &blocks.frames, &expected),
+        diff_lines("soak valid_transactions", &txs.frames, &expected_txs),
+    ]);
+    eprintln!(
+        "soak: {BLOCKS_TOTAL} blocks, {} block and {} transaction messages, each exactly once, in order; \
+         {} faults {faults:?}; clients resumed {} and {} times; node dropped {} events; took {:?}",
+        blocks.frames.len(),
+        txs.frames.len(),
+        faults.len(),
+        blocks.resumes,
+        txs.resumes,
+        node.events_dropped(),
+        started.elapsed()
+    );
+    service.signal("TERM");
+    let (status, _) = service.wait(Duration::from_secs(5)).await;
+    assert!(status.success(), "{status}");
+}
