@@ -443,3 +443,41 @@ fn parse_frame(buffer: &[u8]) -> Option<(RawFrame, usize)> {
         at,
     ))
 }
+
+/// The frames `/api/v1/streams/<stream>` must send for heights `1..=last_height` of a chain
+/// served by [`TestNode::start_cycled`]: for each height `h`, the fixture frames of block
+/// `(h - 1) % N + 1` (N blocks in the chain) with their `height` rewritten to `h`. Hashes and
+/// ids stay the fixture's (the block hash follows the header's previous app hash, which
+/// cycling keeps). The text is the fixture line's with only the `"height":N` member
+/// replaced, so frames compare byte for byte.
+pub fn expected_cycled(chain: &str, stream: &str, last_height: u64) -> Vec<String> {
+    // valid_blocks has one frame per block, empty blocks included.
+    let blocks = expected_lines(chain, "valid_blocks").len();
+    let lines = expected_lines(chain, stream);
+    // Each block's frames, as the text before and after the height's digits.
+    let mut frames: Vec<Vec<(&str, &str)>> = vec![Vec::new(); blocks];
+    for (line, height) in lines.iter().zip(heights(&lines)) {
+        let mut members = line.match_indices("\"height\":");
+        let (Some((at, member)), None) = (members.next(), members.next()) else {
+            panic!("{chain}.{stream}: not one height member in {line}");
+        };
+        let digits = at + member.len();
+        let end = digits + line[digits..].len()
+            - line[digits..]
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        assert_eq!(line[digits..end], height.to_string(), "{line}");
+        assert!(
+            (1..=blocks as u64).contains(&height),
+            "{chain}.{stream}: height {height} past the chain"
+        );
+        frames[height as usize - 1].push((&line[..digits], &line[end..]));
+    }
+    (1..=last_height)
+        .flat_map(|height| {
+            frames[((height - 1) % blocks as u64) as usize]
+                .iter()
+                .map(move |(before, after)| format!("{before}{height}{after}"))
+        })
+        .collect()
+}

@@ -10,17 +10,29 @@
 //!   `unsubscribe_all`, and the RPC methods above; each produced block is pushed to every
 //!   subscriber as a NewBlock event in the chain's dialect, derived from the chain line as
 //!   `tools/check_chain_shapes.py:new_block_event` does. Pings are answered by the library.
+//!   A connection that falls more than 1024 events behind drops the ones it missed, silently
+//!   (counted by [`TestNode::events_dropped`]), and goes on: the follower fills the gap.
+//! - Chains: [`TestNode::start`] serves the chain file as recorded; [`TestNode::start_cycled`]
+//!   serves it over and over, as long a chain as asked, with the heights rewritten.
 //! - Control: [`TestNode::produce`], [`TestNode::produce_until`],
 //!   [`TestNode::produce_until_paced`], [`TestNode::current_height`], and the faults
 //!   [`TestNode::skip_events_for`] (a block with no event: the follower must fetch it),
+//!   [`TestNode::garble_events_for`] (a block whose event is not JSON),
+//!   [`TestNode::fail_block_results`] (`block_results` fails for a while),
+//!   [`TestNode::cancel_subscriptions`] (CometBFT cancels every NewBlock subscription, as it
+//!   does to a slow subscriber, and keeps the sockets open),
 //!   [`TestNode::disconnect_websockets`] (dropped without a close frame) and
 //!   [`TestNode::stop`] / [`TestNode::restart`] (the whole listener, same port).
 //! - Observation: [`TestNode::subscriptions`] / [`TestNode::wait_for`] (how many NewBlock
-//!   subscriptions are active, and how many were ever made) and [`TestNode::blocks_served`].
+//!   subscriptions are active, and how many were ever made), [`TestNode::blocks_served`],
+//!   [`TestNode::block_results_failures_served`] and [`TestNode::events_dropped`].
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +53,9 @@ use tokio_util::task::TaskTracker;
 
 const NEW_BLOCK_QUERY: &str = "tm.event = 'NewBlock'";
 
+/// Events a `/websocket` connection may fall behind before it drops the oldest.
+const EVENTS_BUFFER: usize = 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     V0_34,
@@ -56,14 +71,99 @@ pub struct Subscriptions {
     pub total: usize,
 }
 
-/// One recorded height.
+/// One recorded block, as texts with its height fields cut out (see [`Template`]).
 struct Block {
-    /// The `result` of its `/block` reply, verbatim.
-    block: String,
-    /// The `result` of its `/block_results` reply, verbatim.
-    results: String,
-    /// `result.data.value` of its NewBlock event.
-    event_value: Value,
+    /// The `result` of its `/block` reply.
+    block: Template,
+    /// The `result` of its `/block_results` reply.
+    results: Template,
+    /// The `result` of its NewBlock event.
+    event: Template,
+}
+
+/// A recorded text with its height fields cut out, filled in with the height served: the
+/// recorded height gives back the recorded text byte for byte.
+struct Template {
+    /// The text around the holes: `pieces[0]`, hole 0, `pieces[1]`, hole 1, ...
+    pieces: Vec<String>,
+    holes: Vec<Hole>,
+}
+
+/// A height field (a JSON string) of a recorded text.
+#[derive(Debug, Clone, Copy)]
+enum Hole {
+    /// The block's height (`block.header.height`, `block_results.height`).
+    Height,
+    /// The height before (`block.last_commit.height`).
+    Previous,
+}
+
+impl Hole {
+    fn value(self, height: u64) -> u64 {
+        match self {
+            Hole::Height => height,
+            Hole::Previous => height - 1,
+        }
+    }
+}
+
+impl Template {
+    /// `text` with the fields at `holes` cut out; each must hold its value at `recorded`.
+    fn cut(text: &str, mut holes: Vec<(Range<usize>, Hole)>, recorded: u64) -> Template {
+        holes.sort_by_key(|(range, _)| range.start);
+        let mut template = Template {
+            pieces: Vec::with_capacity(holes.len() + 1),
+            holes: Vec::with_capacity(holes.len()),
+        };
+        let mut at = 0;
+        for (range, hole) in holes {
+            let field = &text[range.clone()];
+            assert_eq!(
+                field,
+                format!("\"{}\"", hole.value(recorded)),
+                "test node: {hole:?} field of the block at height {recorded}"
+            );
+            template.pieces.push(text[at..range.start].to_owned());
+            template.holes.push(hole);
+            at = range.end;
+        }
+        template.pieces.push(text[at..].to_owned());
+        template
+    }
+
+    fn literal(text: &str) -> Template {
+        Template {
+            pieces: vec![text.to_owned()],
+            holes: Vec::new(),
+        }
+    }
+
+    fn push_str(&mut self, text: &str) {
+        self.pieces.last_mut().expect("a piece").push_str(text);
+    }
+
+    fn push(&mut self, other: &Template) {
+        let mut pieces = other.pieces.iter();
+        self.push_str(pieces.next().expect("a piece"));
+        self.pieces.extend(pieces.cloned());
+        self.holes.extend(&other.holes);
+    }
+
+    /// The text for `height`.
+    fn render_into(&self, height: u64, out: &mut String) {
+        out.reserve(self.pieces.iter().map(String::len).sum::<usize>() + 24 * self.holes.len());
+        out.push_str(&self.pieces[0]);
+        for (hole, piece) in self.holes.iter().zip(&self.pieces[1..]) {
+            write!(out, "\"{}\"", hole.value(height)).expect("writing to a String");
+            out.push_str(piece);
+        }
+    }
+
+    fn render(&self, height: u64) -> String {
+        let mut out = String::new();
+        self.render_into(height, &mut out);
+        out
+    }
 }
 
 /// The set of live `/websocket` connections, dropped together by `disconnect_websockets`.
@@ -76,17 +176,37 @@ struct Generation {
 struct NodeState {
     height: u64,
     skip_events: BTreeSet<u64>,
+    garble_events: BTreeSet<u64>,
+    /// How many more `block_results` calls fail.
+    failing_results: usize,
+    /// How many `block_results` calls failed so.
+    results_failures: usize,
     /// Heights whose `block` was asked for (over HTTP or the websocket).
     blocks_served: BTreeSet<u64>,
     websockets: Generation,
 }
 
+/// A NewBlock event to push.
+#[derive(Debug, Clone, Copy)]
+struct Push {
+    height: u64,
+    /// Pushed as malformed JSON.
+    garbled: bool,
+}
+
 struct Shared {
     status: Value,
+    dialect: Dialect,
+    /// The chain file's blocks: height `h` is `blocks[(h - 1) % blocks.len()]`.
     blocks: Vec<Block>,
+    /// The last height served.
+    last_height: u64,
     state: Mutex<NodeState>,
-    /// Heights whose NewBlock event is to be pushed.
-    events: broadcast::Sender<u64>,
+    events: broadcast::Sender<Push>,
+    /// Bumped by `cancel_subscriptions`: every connection cancels its subscription.
+    cancellations: watch::Sender<u64>,
+    /// Events subscribed connections dropped for lagging.
+    events_dropped: AtomicU64,
     subscriptions: watch::Sender<Subscriptions>,
 }
 
@@ -99,12 +219,25 @@ pub struct TestNode {
     shared: Arc<Shared>,
     addr: SocketAddr,
     listener: Option<Listener>,
-    dialect: Dialect,
 }
 
 impl TestNode {
     /// A node serving `fixtures/chains/<chain>.chain.jsonl` with no block produced yet.
     pub async fn start(chain: &str) -> TestNode {
+        TestNode::start_with(chain, None).await
+    }
+
+    /// A node serving heights `1..=blocks` (none produced yet), for soak tests: height `h`
+    /// is the chain file's block `(h - 1) % N + 1` (N blocks in the file) with its height
+    /// fields rewritten to `h` (`block.header.height`, `block.last_commit.height` to `h - 1`,
+    /// `block_results.height`, and so in its event); everything else is the recorded text.
+    /// [`super::expected_cycled`] gives the stream frames such a chain must produce.
+    pub async fn start_cycled(chain: &str, blocks: u64) -> TestNode {
+        assert!(blocks > 0, "test node: a chain of no blocks");
+        TestNode::start_with(chain, Some(blocks)).await
+    }
+
+    async fn start_with(chain: &str, last_height: Option<u64>) -> TestNode {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/chains")
             .join(format!("{chain}.chain.jsonl"));
@@ -138,14 +271,21 @@ impl TestNode {
             .collect();
         let shared = Arc::new(Shared {
             status,
+            dialect,
+            last_height: last_height.unwrap_or(blocks.len() as u64),
             blocks,
             state: Mutex::new(NodeState {
                 height: 0,
                 skip_events: BTreeSet::new(),
+                garble_events: BTreeSet::new(),
+                failing_results: 0,
+                results_failures: 0,
                 blocks_served: BTreeSet::new(),
                 websockets: Generation::default(),
             }),
-            events: broadcast::channel(1024).0,
+            events: broadcast::channel(EVENTS_BUFFER).0,
+            cancellations: watch::channel(0).0,
+            events_dropped: AtomicU64::new(0),
             subscriptions: watch::channel(Subscriptions::default()).0,
         });
         let listener = TcpListener::bind("127.0.0.1:0")
@@ -156,7 +296,6 @@ impl TestNode {
             shared,
             addr,
             listener: None,
-            dialect,
         };
         node.listen(listener);
         node
@@ -167,12 +306,13 @@ impl TestNode {
     }
 
     pub fn dialect(&self) -> Dialect {
-        self.dialect
+        self.shared.dialect
     }
 
-    /// The height of the chain file's last block.
+    /// The last height of the chain: the chain file's last block, or the `blocks` of
+    /// [`TestNode::start_cycled`].
     pub fn last_height(&self) -> u64 {
-        self.shared.blocks.len() as u64
+        self.shared.last_height
     }
 
     /// The last produced height (0 before the first block).
@@ -187,7 +327,8 @@ impl TestNode {
         }
     }
 
-    /// Produces blocks up to and including `height` at once.
+    /// Produces blocks up to and including `height` at once (10,000 blocks take a few
+    /// milliseconds; subscribers that fall behind drop events, see the module doc).
     pub fn produce_until(&self, height: u64) {
         while self.current_height() < height {
             self.produce_one();
@@ -209,10 +350,49 @@ impl TestNode {
         self.state().skip_events.extend(heights);
     }
 
+    /// Blocks at these heights are produced with a malformed NewBlock event (the real
+    /// event's text cut in the middle, so not JSON); `/block` and `/block_results` serve
+    /// them as usual.
+    pub fn garble_events_for(&self, heights: impl IntoIterator<Item = u64>) {
+        self.state().garble_events.extend(heights);
+    }
+
+    /// The next `n` `block_results` calls (`POST /`, `GET /block_results`, or over the
+    /// websocket) fail as CometBFT does when it has not stored a block's results yet:
+    /// `{"code":-32603,"message":"Internal error","data":"could not find results for height
+    /// #H"}`, HTTP 500 for GET. Calls for heights not produced yet fail as always and do not
+    /// count among the `n`.
+    pub fn fail_block_results(&self, n: usize) {
+        self.state().failing_results = n;
+    }
+
+    /// How many `block_results` calls [`TestNode::fail_block_results`] has failed so far.
+    pub fn block_results_failures_served(&self) -> usize {
+        self.state().results_failures
+    }
+
+    /// Cancels the NewBlock subscription of every live `/websocket` connection as CometBFT
+    /// does to a subscriber that does not keep up: the connection gets a JSON-RPC error
+    /// carrying the subscription's request id (code -32000, `data` "subscription was
+    /// canceled (reason: internal subscription event buffer is out of capacity)", spelled
+    /// "cancelled" by Tendermint 0.34), no more events, and stays open; it may subscribe
+    /// again. Blocks produced after this returns are not pushed on the cancelled
+    /// subscriptions. [`Subscriptions::active`] drops once each connection has sent its
+    /// error: [`TestNode::wait_for`] it.
+    pub fn cancel_subscriptions(&self) {
+        self.shared.cancellations.send_modify(|n| *n += 1);
+    }
+
     /// The heights whose `block` someone asked for: a follower only asks for the blocks
     /// it did not get in an event.
     pub fn blocks_served(&self) -> BTreeSet<u64> {
         self.state().blocks_served.clone()
+    }
+
+    /// NewBlock events that subscribed `/websocket` connections dropped because they fell
+    /// more than 1024 events behind.
+    pub fn events_dropped(&self) -> u64 {
+        self.shared.events_dropped.load(Ordering::Relaxed)
     }
 
     pub fn subscriptions(&self) -> Subscriptions {
@@ -288,19 +468,23 @@ impl TestNode {
     }
 
     fn produce_one(&self) {
-        let (height, push) = {
+        let push = {
             let mut state = self.state();
             assert!(
                 state.height < self.last_height(),
-                "test node: the chain file ends at height {}",
+                "test node: the chain ends at height {}",
                 self.last_height()
             );
             state.height += 1;
-            (state.height, !state.skip_events.contains(&state.height))
+            let height = state.height;
+            (!state.skip_events.contains(&height)).then(|| Push {
+                height,
+                garbled: state.garble_events.contains(&height),
+            })
         };
-        if push {
+        if let Some(push) = push {
             // No receiver is fine: nobody subscribed, the event is lost, as on a node.
-            let _ = self.shared.events.send(height);
+            let _ = self.shared.events.send(push);
         }
     }
 
@@ -321,6 +505,11 @@ impl Drop for TestNode {
 impl Shared {
     fn state(&self) -> std::sync::MutexGuard<'_, NodeState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The block served at `height` (at most `last_height`).
+    fn block(&self, height: u64) -> &Block {
+        &self.blocks[((height - 1) % self.blocks.len() as u64) as usize]
     }
 
     /// Answers one JSON-RPC call: the `result` text or an error object.
@@ -355,32 +544,57 @@ impl Shared {
                         "height {height} must be less than or equal to the current blockchain height {current}"
                     )));
                 }
-                let block = &self.blocks[height as usize - 1];
-                Ok(if method == "block" {
+                let block = self.block(height);
+                if method == "block" {
                     self.state().blocks_served.insert(height);
-                    block.block.clone()
+                    Ok(block.block.render(height))
                 } else {
-                    block.results.clone()
-                })
+                    {
+                        let mut state = self.state();
+                        if state.failing_results > 0 {
+                            state.failing_results -= 1;
+                            state.results_failures += 1;
+                            // CometBFT's state store, when a block's results are not stored.
+                            return Err(internal_error(format!(
+                                "could not find results for height #{height}"
+                            )));
+                        }
+                    }
+                    Ok(block.results.render(height))
+                }
             }
             _ => Err(json!({"code": -32601, "message": "Method not found"})),
         }
     }
 
-    fn event(&self, height: u64, id: &Value) -> String {
-        json!({
-            "jsonrpc": "2.0",
-            "id": id,
-            "result": {
-                "query": NEW_BLOCK_QUERY,
-                "data": {
-                    "type": "tendermint/event/NewBlock",
-                    "value": self.blocks[height as usize - 1].event_value,
-                },
-                "events": {"tm.event": ["NewBlock"]},
-            },
-        })
-        .to_string()
+    /// The NewBlock event of `push` for the subscription made with request id `id`.
+    fn event(&self, push: Push, id: &Value) -> String {
+        let mut text = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":"#);
+        self.block(push.height)
+            .event
+            .render_into(push.height, &mut text);
+        text.push('}');
+        if push.garbled {
+            text.truncate(text.floor_char_boundary(text.len() / 2));
+        }
+        text
+    }
+
+    /// CometBFT's message when it cancels the subscription made with request id `id`
+    /// because the subscriber's buffer is full (`rpc/core/events.go`: the pubsub's
+    /// `ErrOutOfCapacity`, sent as an `RPCServerError`).
+    fn cancellation(&self, id: &Value) -> String {
+        let canceled = match self.dialect {
+            Dialect::V0_34 => "cancelled",
+            Dialect::V0_38 => "canceled",
+        };
+        let data = format!(
+            "subscription was {canceled} (reason: internal subscription event buffer is out of capacity)"
+        );
+        reply(
+            id,
+            Err(json!({"code": -32000, "message": "Server error", "data": data})),
+        )
     }
 
     fn count_subscription(&self, joined: bool) {
@@ -406,6 +620,15 @@ fn reply(id: &Value, answer: Result<String, Value>) -> String {
     }
 }
 
+/// Where `part`, a slice of `whole` (as serde_json borrows it), lies in `whole`.
+fn span(whole: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize)
+        .checked_sub(whole.as_ptr() as usize)
+        .filter(|start| start + part.len() <= whole.len())
+        .expect("a slice of the text");
+    start..start + part.len()
+}
+
 /// A chain line: its height and what the node serves for it.
 fn parse_line(line: &str, dialect: Dialect) -> (u64, Block) {
     #[derive(Deserialize)]
@@ -421,6 +644,26 @@ fn parse_line(line: &str, dialect: Dialect) -> (u64, Block) {
         #[serde(borrow)]
         result: &'a RawValue,
     }
+    /// The `result` of a `/block` reply.
+    #[derive(Deserialize)]
+    struct BlockResult<'a> {
+        #[serde(borrow)]
+        block_id: &'a RawValue,
+        #[serde(borrow)]
+        block: &'a RawValue,
+    }
+    #[derive(Deserialize)]
+    struct BlockHeights<'a> {
+        #[serde(borrow)]
+        header: HasHeight<'a>,
+        #[serde(borrow, default)]
+        last_commit: Option<HasHeight<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct HasHeight<'a> {
+        #[serde(borrow)]
+        height: &'a RawValue,
+    }
     let raw: Line = serde_json::from_str(line).expect("chain line");
     let result = |reply: &RawValue| {
         serde_json::from_str::<Reply>(reply.get())
@@ -429,50 +672,84 @@ fn parse_line(line: &str, dialect: Dialect) -> (u64, Block) {
             .get()
             .to_owned()
     };
-    let value: Value = serde_json::from_str(line).expect("chain line");
+    let height = raw.height;
+
+    let block_result = result(raw.block);
+    let parts: BlockResult = serde_json::from_str(&block_result).expect("recorded block");
+    let block_text = parts.block.get();
+    let heights: BlockHeights = serde_json::from_str(block_text).expect("recorded block");
+    let mut holes = vec![(span(block_text, heights.header.height.get()), Hole::Height)];
+    if let Some(last_commit) = &heights.last_commit {
+        holes.push((span(block_text, last_commit.height.get()), Hole::Previous));
+    }
+    let at = span(&block_result, block_text).start;
+    let in_result = holes
+        .iter()
+        .map(|(range, hole)| (range.start + at..range.end + at, *hole))
+        .collect();
+    let block = Template::cut(&block_result, in_result, height);
+
+    let results_text = result(raw.block_results);
+    let results_height: HasHeight =
+        serde_json::from_str(&results_text).expect("recorded block results");
+    let results = Template::cut(
+        &results_text,
+        vec![(
+            span(&results_text, results_height.height.get()),
+            Hole::Height,
+        )],
+        height,
+    );
+
+    // check_chain_shapes.py's `new_block_event`.
+    let mut event = Template::literal(&format!(
+        r#"{{"query":{},"data":{{"type":"tendermint/event/NewBlock","value":{{"block":"#,
+        json!(NEW_BLOCK_QUERY)
+    ));
+    event.push(&Template::cut(block_text, holes, height));
+    match dialect {
+        Dialect::V0_34 => event
+            .push_str(r#","result_begin_block":{},"result_end_block":{"validator_updates":null}"#),
+        Dialect::V0_38 => {
+            let results: Value =
+                serde_json::from_str(&results_text).expect("recorded block results");
+            event.push_str(&format!(
+                r#","block_id":{},"result_finalize_block":{}"#,
+                parts.block_id.get(),
+                result_finalize_block(&results)
+            ));
+        }
+    }
+    event.push_str(r#"}},"events":{"tm.event":["NewBlock"]}}"#);
+
     (
-        raw.height,
+        height,
         Block {
-            block: result(raw.block),
-            results: result(raw.block_results),
-            event_value: new_block_event_value(dialect, &value),
+            block,
+            results,
+            event,
         },
     )
 }
 
-/// `result.data.value` of the NewBlock event for a chain line (check_chain_shapes.py's
-/// `new_block_event`).
-fn new_block_event_value(dialect: Dialect, line: &Value) -> Value {
-    let block = &line["block"]["result"]["block"];
-    match dialect {
-        Dialect::V0_34 => json!({
-            "block": block,
-            "result_begin_block": {},
-            "result_end_block": {"validator_updates": null},
-        }),
-        Dialect::V0_38 => {
-            let results = &line["block_results"]["result"];
-            let truthy = |v: &Value| match v {
-                Value::Null => false,
-                Value::String(s) => !s.is_empty(),
-                Value::Array(a) => !a.is_empty(),
-                _ => true,
-            };
-            let mut finalize = serde_json::Map::new();
-            if truthy(&results["txs_results"]) {
-                finalize.insert("tx_results".into(), results["txs_results"].clone());
-            }
-            finalize.insert("validator_updates".into(), json!([]));
-            if truthy(&results["app_hash"]) {
-                finalize.insert("app_hash".into(), results["app_hash"].clone());
-            }
-            json!({
-                "block": block,
-                "block_id": line["block"]["result"]["block_id"],
-                "result_finalize_block": finalize,
-            })
-        }
+/// The `result_finalize_block` of a 0.38 NewBlock event, from the block's `/block_results`
+/// `result` (check_chain_shapes.py's `new_block_event`).
+fn result_finalize_block(results: &Value) -> Value {
+    let truthy = |v: &Value| match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => true,
+    };
+    let mut finalize = serde_json::Map::new();
+    if truthy(&results["txs_results"]) {
+        finalize.insert("tx_results".into(), results["txs_results"].clone());
     }
+    finalize.insert("validator_updates".into(), json!([]));
+    if truthy(&results["app_hash"]) {
+        finalize.insert("app_hash".into(), results["app_hash"].clone());
+    }
+    Value::Object(finalize)
 }
 
 #[derive(Deserialize)]
@@ -531,11 +808,13 @@ async fn rpc_get_block_results(
 async fn websocket(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {
     let generation = shared.state().websockets.clone();
     let events = shared.events.subscribe();
+    let cancellations = shared.cancellations.subscribe();
     upgrade.on_upgrade(move |socket| {
         generation.tracker.track_future(websocket_session(
             shared,
             socket,
             events,
+            cancellations,
             generation.cancel,
         ))
     })
@@ -545,7 +824,8 @@ async fn websocket(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade)
 async fn websocket_session(
     shared: Arc<Shared>,
     mut socket: WebSocket,
-    mut events: broadcast::Receiver<u64>,
+    mut events: broadcast::Receiver<Push>,
+    mut cancellations: watch::Receiver<u64>,
     cancel: CancellationToken,
 ) {
     // The request id of the NewBlock subscription, which every event carries.
@@ -554,6 +834,16 @@ async fn websocket_session(
         tokio::select! {
             biased;
             () = cancel.cancelled() => break,
+            // Before the events: none produced after `cancel_subscriptions` goes out.
+            Ok(()) = cancellations.changed() => {
+                if let Some(id) = subscription.take() {
+                    let sent = socket.send(Message::Text(shared.cancellation(&id).into())).await;
+                    shared.count_subscription(false);
+                    if sent.is_err() {
+                        break;
+                    }
+                }
+            }
             incoming = socket.recv() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(text))) => text,
@@ -588,19 +878,414 @@ async fn websocket_session(
                 }
             }
             event = events.recv() => match event {
-                Ok(height) => {
+                Ok(push) => {
                     if let Some(id) = &subscription
-                        && socket.send(Message::Text(shared.event(height, id).into())).await.is_err()
+                        && socket.send(Message::Text(shared.event(push, id).into())).await.is_err()
                     {
                         break;
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(n)) => panic!("test node: websocket lagged {n} events"),
+                // Fallen behind: like a node, drop what was missed and go on.
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    if subscription.is_some() {
+                        shared.events_dropped.fetch_add(missed, Ordering::Relaxed);
+                    }
+                }
                 Err(broadcast::error::RecvError::Closed) => break,
             },
         }
     }
     if subscription.is_some() {
         shared.count_subscription(false);
+    }
+}
+
+/// The node's own faults and chains, against plain clients (no service).
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tendermint_rpc::client::CompatMode;
+    use tendermint_rpc::query::EventType;
+    use tendermint_rpc::{Client as _, HttpClient, SubscriptionClient as _, WebSocketClient};
+    use tokio::time::timeout;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use super::*;
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn connect(node: &TestNode) -> Socket {
+        let url = format!("ws://{}/websocket", node.addr());
+        tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connecting to the test node")
+            .0
+    }
+
+    /// The next text message, within 5 s.
+    async fn next_text(socket: &mut Socket) -> String {
+        loop {
+            match timeout(Duration::from_secs(5), socket.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => return text.as_str().to_owned(),
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+                other => panic!("expected a text message, got {other:?}"),
+            }
+        }
+    }
+
+    async fn next_json(socket: &mut Socket) -> Value {
+        let text = next_text(socket).await;
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    async fn call(socket: &mut Socket, id: &str, method: &str, params: Value) -> Value {
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        socket
+            .send(Message::text(request.to_string()))
+            .await
+            .expect("sending a request");
+        let reply = next_json(socket).await;
+        assert_eq!(reply["id"], id, "{reply}");
+        reply
+    }
+
+    async fn subscribe(socket: &mut Socket, id: &str) {
+        let reply = call(socket, id, "subscribe", json!({"query": NEW_BLOCK_QUERY})).await;
+        assert_eq!(reply["result"], json!({}), "{reply}");
+    }
+
+    fn event_height(event: &Value) -> u64 {
+        event["result"]["data"]["value"]["block"]["header"]["height"]
+            .as_str()
+            .and_then(|h| h.parse().ok())
+            .unwrap_or_else(|| panic!("not a NewBlock event: {event}"))
+    }
+
+    async fn assert_quiet(socket: &mut Socket) {
+        if let Ok(Some(message)) = timeout(Duration::from_millis(300), socket.next()).await {
+            panic!("expected nothing, got {message:?}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancel_subscriptions_keeps_the_socket() {
+        for (chain, canceled) in [
+            ("tendermint-0.34", "cancelled"),
+            ("cometbft-0.38", "canceled"),
+        ] {
+            let node = TestNode::start(chain).await;
+            let mut socket = connect(&node).await;
+            subscribe(&mut socket, "sub-1").await;
+            node.produce(1);
+            let event = next_json(&mut socket).await;
+            assert_eq!(
+                (event["id"].as_str(), event_height(&event)),
+                (Some("sub-1"), 1)
+            );
+
+            node.cancel_subscriptions();
+            node.produce(1);
+            let error = next_json(&mut socket).await;
+            assert_eq!(
+                error,
+                json!({"jsonrpc": "2.0", "id": "sub-1", "error": {
+                    "code": -32000,
+                    "message": "Server error",
+                    "data": format!("subscription was {canceled} (reason: internal subscription event buffer is out of capacity)"),
+                }})
+            );
+            node.wait_for("the cancellation", |s| s.active == 0 && s.total == 1)
+                .await;
+            assert_quiet(&mut socket).await;
+
+            let reply = call(&mut socket, "b", "block", json!({"height": "2"})).await;
+            assert_eq!(reply["result"]["block"]["header"]["height"], "2");
+            subscribe(&mut socket, "sub-2").await;
+            node.wait_for("the resubscription", |s| s.active == 1 && s.total == 2)
+                .await;
+            node.produce(1);
+            let event = next_json(&mut socket).await;
+            assert_eq!(
+                (event["id"].as_str(), event_height(&event)),
+                (Some("sub-2"), 3)
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn garbled_events_and_failing_block_results() {
+        let node = TestNode::start("cometbft-0.38").await;
+        let mut socket = connect(&node).await;
+        subscribe(&mut socket, "sub").await;
+        node.garble_events_for([2]);
+        node.fail_block_results(3);
+        node.produce(3);
+        assert_eq!(event_height(&next_json(&mut socket).await), 1);
+        let garbled = next_text(&mut socket).await;
+        assert!(
+            serde_json::from_str::<Value>(&garbled).is_err(),
+            "{garbled}"
+        );
+        assert!(garbled.starts_with(r#"{"jsonrpc":"2.0","id":"sub","result":"#));
+        assert_eq!(event_height(&next_json(&mut socket).await), 3);
+
+        let http = reqwest::Client::new();
+        let get = |path: String| {
+            let request = http.get(format!("http://{}{path}", node.addr()));
+            async move {
+                let response = request.send().await.expect("GET");
+                (response.status(), response.text().await.expect("body"))
+            }
+        };
+        let (status, body) = get("/block?height=2".into()).await;
+        assert_eq!(status, 200, "{body}");
+        let expected_error = |id: Value, height: u64| {
+            json!({"jsonrpc": "2.0", "id": id, "error": {
+                "code": -32603,
+                "message": "Internal error",
+                "data": format!("could not find results for height #{height}"),
+            }})
+        };
+        let (status, body) = get("/block_results?height=2".into()).await;
+        assert_eq!(status, 500, "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap(),
+            expected_error(json!(-1), 2)
+        );
+        // Heights not produced yet fail as always, without using up a failure.
+        let (status, body) = get("/block_results?height=4".into()).await;
+        assert_eq!(status, 500, "{body}");
+        assert!(body.contains("must be less than or equal"), "{body}");
+        let posted = http
+            .post(format!("http://{}/", node.addr()))
+            .body(r#"{"jsonrpc":"2.0","id":5,"method":"block_results","params":{"height":"3"}}"#)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(posted.status(), 200);
+        let body = posted.text().await.expect("body");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap(),
+            expected_error(json!(5), 3)
+        );
+        let reply = call(&mut socket, "r", "block_results", json!({"height": "1"})).await;
+        assert_eq!(
+            reply["error"]["data"],
+            "could not find results for height #1"
+        );
+        assert_eq!(node.block_results_failures_served(), 3);
+        let (status, body) = get("/block_results?height=2".into()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(node.block_results_failures_served(), 3);
+    }
+
+    async fn next(
+        events: &mut tendermint_rpc::Subscription,
+    ) -> Option<Result<tendermint_rpc::event::Event, tendermint_rpc::Error>> {
+        timeout(Duration::from_secs(5), events.next())
+            .await
+            .expect("an event within 5 s")
+    }
+
+    /// What tendermint-rpc's websocket client does with a garbled event and a cancellation.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tendermint_rpc_client_and_the_faults() {
+        let node = TestNode::start("cometbft-0.38").await;
+        let url = format!("ws://{}/websocket", node.addr());
+        let (client, driver) = WebSocketClient::builder(url.parse().unwrap())
+            .compat_mode(CompatMode::V0_38)
+            .build()
+            .await
+            .expect("websocket client");
+        let driver = tokio::spawn(driver.run());
+        let mut events = client.subscribe(EventType::NewBlock.into()).await.unwrap();
+        node.garble_events_for([1]);
+        node.produce(2);
+        // The garbled event is skipped (logged by the driver), the next one comes through.
+        let event = next(&mut events)
+            .await
+            .expect("stream open")
+            .expect("an event");
+        match event.data {
+            tendermint_rpc::event::EventData::NewBlock {
+                block: Some(block), ..
+            } => {
+                assert_eq!(block.header.height.value(), 2)
+            }
+            other => panic!("{other:?}"),
+        }
+        node.cancel_subscriptions();
+        let error = next(&mut events).await.expect("stream open").unwrap_err();
+        // The cancellation reaches the stream as a response error, not ended.
+        let detail = format!("{:?}", error.detail());
+        assert!(detail.contains("subscription was canceled"), "{detail}");
+        // The stream does not end, the driver goes on.
+        node.produce(1);
+        assert!(
+            timeout(Duration::from_millis(300), events.next())
+                .await
+                .is_err(),
+            "the subscription stream went on after its error"
+        );
+        assert!(!driver.is_finished());
+        // Subscribing again on the same client sends nothing: the router still holds the
+        // cancelled subscription's query. Unsubscribing first clears it.
+        let _stale = client.subscribe(EventType::NewBlock.into()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            node.subscriptions(),
+            Subscriptions {
+                active: 0,
+                total: 1
+            }
+        );
+        client
+            .unsubscribe(EventType::NewBlock.into())
+            .await
+            .unwrap();
+        assert!(
+            next(&mut events).await.is_none(),
+            "unsubscribe ends the stream"
+        );
+        let mut events = client.subscribe(EventType::NewBlock.into()).await.unwrap();
+        node.wait_for("the resubscription", |s| s.active == 1 && s.total == 2)
+            .await;
+        node.produce(1);
+        let event = next(&mut events)
+            .await
+            .expect("stream open")
+            .expect("an event");
+        match event.data {
+            tendermint_rpc::event::EventData::NewBlock {
+                block: Some(block), ..
+            } => {
+                assert_eq!(block.header.height.value(), 4)
+            }
+            other => panic!("{other:?}"),
+        }
+        client.close().expect("closing the client");
+        timeout(Duration::from_secs(5), driver)
+            .await
+            .expect("the driver ends on close")
+            .expect("driver task")
+            .expect("driver");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cycled_chain_of_10_000_blocks() {
+        let chain = "tendermint-0.34";
+        let started = Instant::now();
+        let node = TestNode::start_cycled(chain, 10_000).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(3), "start_cycled took {took:?}");
+        assert_eq!(node.last_height(), 10_000);
+        let mut socket = connect(&node).await;
+        subscribe(&mut socket, "sub").await;
+        let produced = Instant::now();
+        node.produce_until(10_000);
+        let took = produced.elapsed();
+        assert!(took < Duration::from_secs(3), "produce_until took {took:?}");
+        // The connection fell behind: it dropped the events it missed and pushes the rest.
+        let mut received = 0;
+        let mut last = 0;
+        while last < 10_000 {
+            let event = next_json(&mut socket).await;
+            let height = event_height(&event);
+            assert!(height > last, "event {height} after {last}");
+            last = height;
+            received += 1;
+        }
+        assert_eq!(received + node.events_dropped(), 10_000);
+        assert!(node.events_dropped() > 0);
+
+        // Height 48 is block 1 again, with its heights rewritten and nothing else.
+        let file = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("fixtures/chains/{chain}.chain.jsonl")),
+        )
+        .unwrap();
+        #[derive(Deserialize)]
+        struct Line<'a> {
+            #[serde(borrow)]
+            block: &'a RawValue,
+            #[serde(borrow)]
+            block_results: &'a RawValue,
+        }
+        let line: Line = serde_json::from_str(file.lines().nth(1).unwrap()).unwrap();
+        let http = reqwest::Client::new();
+        let get = |path: &str| {
+            let request = http.get(format!("http://{}{path}", node.addr()));
+            async move {
+                request
+                    .send()
+                    .await
+                    .expect("GET")
+                    .text()
+                    .await
+                    .expect("body")
+            }
+        };
+        // Block 1's only height fields: the header's "1" and the last commit's "0".
+        let expected = line
+            .block
+            .get()
+            .replacen(r#""height":"1""#, r#""height":"48""#, 1)
+            .replacen(r#""height":"0""#, r#""height":"47""#, 1);
+        assert_eq!(get("/block?height=48").await, expected);
+        let expected = line
+            .block_results
+            .get()
+            .replacen(r#""height":"1""#, r#""height":"48""#, 1);
+        assert_eq!(get("/block_results?height=48").await, expected);
+
+        // tendermint-rpc takes the rewritten blocks.
+        let rpc = HttpClient::builder(format!("http://{}", node.addr()).parse().unwrap())
+            .compat_mode(CompatMode::V0_34)
+            .build()
+            .unwrap();
+        for height in [48u32, 10_000] {
+            let block = rpc.block(height).await.expect("block");
+            assert_eq!(block.block.header.height.value(), height as u64);
+            let last_commit = block.block.last_commit.expect("last commit");
+            assert_eq!(last_commit.height.value(), height as u64 - 1);
+            let results = rpc.block_results(height).await.expect("block results");
+            assert_eq!(results.height.value(), height as u64);
+        }
+    }
+
+    #[test]
+    fn expected_cycled_rewrites_heights_only() {
+        use super::super::{expected_cycled, expected_lines, heights};
+        let chain = "cometbft-0.38";
+        let height = |line: &String| heights(std::slice::from_ref(line))[0];
+        let shift = |line: &String, by: u64| {
+            let h = height(line);
+            line.replace(
+                &format!(r#""height":{h}"#),
+                &format!(r#""height":{}"#, h + by),
+            )
+        };
+        for stream in ["valid_blocks", "valid_transactions"] {
+            let fixture = expected_lines(chain, stream);
+            assert_eq!(expected_cycled(chain, stream, 47), fixture);
+            // 48..=94 are 1..=47 again, 95..=100 are 1..=6.
+            let mut expected = fixture.clone();
+            expected.extend(fixture.iter().map(|line| shift(line, 47)));
+            expected.extend(
+                fixture
+                    .iter()
+                    .filter(|line| height(line) <= 6)
+                    .map(|line| shift(line, 94)),
+            );
+            let cycled = expected_cycled(chain, stream, 100);
+            assert_eq!(cycled, expected);
+            if stream == "valid_blocks" {
+                assert_eq!(heights(&cycled), (1..=100).collect::<Vec<_>>());
+            }
+        }
     }
 }
