@@ -591,16 +591,31 @@ async fn following(chain: &str, height: u64) -> (TestNode, Service, Follower, Fo
 }
 
 /// Both clients have exactly the chain's messages up to `last`, and were never cut off.
-async fn assert_exact(chain: &str, what: &str, service: &Service, blocks: &mut Follower, txs: &mut Follower, last: u64) {
+async fn assert_exact(
+    chain: &str,
+    what: &str,
+    service: &Service,
+    blocks: &mut Follower,
+    txs: &mut Follower,
+    last: u64,
+) {
     let expected = expected_range(chain, "valid_blocks", 1, last);
     let expected_txs = expected_range(chain, "valid_transactions", 1, last);
     blocks.read_all(expected.len(), || service.ws).await;
     txs.read_all(expected_txs.len(), || service.ws).await;
     assert_no_diffs([
         diff_lines(&format!("valid_blocks, {what}"), &blocks.frames, &expected),
-        diff_lines(&format!("valid_transactions, {what}"), &txs.frames, &expected_txs),
+        diff_lines(
+            &format!("valid_transactions, {what}"),
+            &txs.frames,
+            &expected_txs,
+        ),
     ]);
-    assert_eq!((blocks.resumes, txs.resumes), (0, 0), "{what}: a client was cut off");
+    assert_eq!(
+        (blocks.resumes, txs.resumes),
+        (0, 0),
+        "{what}: a client was cut off"
+    );
     for client in [blocks, txs] {
         let client = client.client.as_mut().expect("connected");
         assert_no_more_texts(client, what, Duration::from_millis(200)).await;
@@ -618,12 +633,25 @@ async fn cancelled_subscription_is_noticed_and_filled() {
         .await;
     let cancelled = Instant::now();
     node.produce_until(8);
-    node.wait_for("the service to resubscribe", |s| s.active == 1 && s.total == 2)
-        .await;
+    node.wait_for("the service to resubscribe", |s| {
+        s.active == 1 && s.total == 2
+    })
+    .await;
     let noticed = cancelled.elapsed();
-    assert!(noticed < Duration::from_secs(8), "noticed after {noticed:?}");
+    assert!(
+        noticed < Duration::from_secs(8),
+        "noticed after {noticed:?}"
+    );
     node.produce_until(BEFORE_BIG);
-    assert_exact(CHAIN, "after a cancelled subscription", &service, &mut blocks, &mut txs, BEFORE_BIG).await;
+    assert_exact(
+        CHAIN,
+        "after a cancelled subscription",
+        &service,
+        &mut blocks,
+        &mut txs,
+        BEFORE_BIG,
+    )
+    .await;
     let text = get_text(service.api, "/metrics").await.1;
     assert!(metric(&text, "planetmint_stream_node_reconnects_total") >= 1);
     assert!(metric(&text, "planetmint_stream_backfilled_blocks_total") >= 3);
@@ -642,7 +670,15 @@ async fn malformed_events_are_filled_from_http() {
     // 12 is the last block: no later event reveals it.
     blocks.read_all(12, || service.ws).await;
     node.produce_until(BEFORE_BIG);
-    assert_exact(CHAIN, "after malformed events", &service, &mut blocks, &mut txs, BEFORE_BIG).await;
+    assert_exact(
+        CHAIN,
+        "after malformed events",
+        &service,
+        &mut blocks,
+        &mut txs,
+        BEFORE_BIG,
+    )
+    .await;
     let fetched = node.blocks_served();
     assert!(
         [7, 8, 12].iter().all(|h| fetched.contains(h)),
@@ -659,7 +695,15 @@ async fn failing_block_results_are_retried() {
     let (node, service, mut blocks, mut txs) = following(chain, 5).await;
     node.fail_block_results(8);
     node.produce_until(BEFORE_BIG);
-    assert_exact(chain, "after /block_results failed", &service, &mut blocks, &mut txs, BEFORE_BIG).await;
+    assert_exact(
+        chain,
+        "after /block_results failed",
+        &service,
+        &mut blocks,
+        &mut txs,
+        BEFORE_BIG,
+    )
+    .await;
     assert_eq!(node.block_results_failures_served(), 8);
     service.shut_down().await;
 }
@@ -683,7 +727,11 @@ async fn soak_ten_thousand_blocks_with_faults() {
         ("PLANETMINT_TENDERMINT_HOST", "127.0.0.1"),
         ("PLANETMINT_TENDERMINT_PORT", port.as_str()),
     ];
-    let args = ["serve".as_ref(), "--data-dir".as_ref(), data.path().as_os_str()];
+    let args = [
+        "serve".as_ref(),
+        "--data-dir".as_ref(),
+        data.path().as_os_str(),
+    ];
     let mut service = Binary::start(args, &env).await;
     node.wait_for("the service to subscribe", |s| s.active == 1)
         .await;
@@ -695,7 +743,8 @@ async fn soak_ten_thousand_blocks_with_faults() {
         let address = address.clone();
         tokio::spawn(async move {
             let mut follower = Follower::new(path);
-            follower.connect(*address.borrow(), None).await;
+            let first = *address.borrow();
+            follower.connect(first, None).await;
             let deadline = Instant::now() + Duration::from_secs(3600);
             loop {
                 match follower.read(want, deadline).await {
