@@ -224,7 +224,7 @@ pub struct TestNode {
 impl TestNode {
     /// A node serving `fixtures/chains/<chain>.chain.jsonl` with no block produced yet.
     pub async fn start(chain: &str) -> TestNode {
-        TestNode::start_with(chain, None).await
+        TestNode::start_file(&chain_path(chain), None).await
     }
 
     /// A node serving heights `1..=blocks` (none produced yet), for soak tests: height `h`
@@ -234,14 +234,13 @@ impl TestNode {
     /// [`super::expected_cycled`] gives the stream frames such a chain must produce.
     pub async fn start_cycled(chain: &str, blocks: u64) -> TestNode {
         assert!(blocks > 0, "test node: a chain of no blocks");
-        TestNode::start_with(chain, Some(blocks)).await
+        TestNode::start_file(&chain_path(chain), Some(blocks)).await
     }
 
-    async fn start_with(chain: &str, last_height: Option<u64>) -> TestNode {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/chains")
-            .join(format!("{chain}.chain.jsonl"));
-        let text = std::fs::read_to_string(&path)
+    /// A node serving the chain file at `path`, cycled as [`TestNode::start_cycled`] does up
+    /// to `last_height` when given: for benchmarks that write their own chains.
+    pub async fn start_file(path: &Path, last_height: Option<u64>) -> TestNode {
+        let text = std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let mut lines = text.lines();
         let status: Value = serde_json::from_str::<Value>(lines.next().expect("status line"))
@@ -491,6 +490,13 @@ impl TestNode {
     fn state(&self) -> std::sync::MutexGuard<'_, NodeState> {
         self.shared.state()
     }
+}
+
+/// `fixtures/chains/<chain>.chain.jsonl`.
+fn chain_path(chain: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/chains")
+        .join(format!("{chain}.chain.jsonl"))
 }
 
 impl Drop for TestNode {
