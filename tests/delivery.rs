@@ -65,6 +65,14 @@ impl Follower {
         }
     }
 
+    /// A live client on each stream.
+    async fn live_pair(ws: SocketAddr) -> (Follower, Follower) {
+        let (mut blocks, mut txs) = (Follower::new(BLOCKS), Follower::new(TXS));
+        blocks.connect(ws, None).await;
+        txs.connect(ws, None).await;
+        (blocks, txs)
+    }
+
     /// The `from_height` to resume with (none before the first frame).
     fn resume_height(&self) -> Option<u64> {
         let last = heights(std::slice::from_ref(self.frames.last()?))[0];
@@ -461,10 +469,7 @@ async fn fails_over_to_the_next_node() {
             s.active == 1
         })
         .await;
-    let mut blocks = Follower::new(BLOCKS);
-    let mut txs = Follower::new(TXS);
-    blocks.connect(service.ws, None).await;
-    txs.connect(service.ws, None).await;
+    let (mut blocks, mut txs) = Follower::live_pair(service.ws).await;
     both(5);
     blocks.read_all(5, || service.ws).await;
 
@@ -480,22 +485,34 @@ async fn fails_over_to_the_next_node() {
         })
         .await;
     both(BEFORE_BIG);
-    let expected = expected_range(CHAIN, "valid_blocks", 1, BEFORE_BIG);
-    let expected_txs = expected_range(CHAIN, "valid_transactions", 1, BEFORE_BIG);
-    blocks.read_all(expected.len(), || service.ws).await;
-    txs.read_all(expected_txs.len(), || service.ws).await;
-    assert_no_diffs([
-        diff_lines("valid_blocks across a failover", &blocks.frames, &expected),
-        diff_lines(
-            "valid_transactions across a failover",
-            &txs.frames,
-            &expected_txs,
-        ),
-    ]);
+    assert_received(
+        CHAIN,
+        "across a failover",
+        service.ws,
+        &mut blocks,
+        &mut txs,
+        BEFORE_BIG,
+    )
+    .await;
     assert_eq!(blocks.resumes, 0, "the clients were never cut off");
     // 6-9 were made while the service moved over: fetched from the second node.
     assert!(second.blocks_served().is_superset(&(6..=9).collect()));
     service.shut_down().await;
+}
+
+/// The binary following `node`, its store in `data`.
+async fn serve(node: &TestNode, data: &TempDir) -> Binary {
+    let port = node.addr().port().to_string();
+    let args = [
+        "serve".as_ref(),
+        "--data-dir".as_ref(),
+        data.path().as_os_str(),
+    ];
+    let env = [
+        ("PLANETMINT_TENDERMINT_HOST", "127.0.0.1"),
+        ("PLANETMINT_TENDERMINT_PORT", port.as_str()),
+    ];
+    Binary::start(args, &env).await
 }
 
 /// The service binary killed with SIGKILL while blocks keep coming, and started again on
@@ -506,24 +523,10 @@ async fn killed_service_resumes_from_its_store() {
     const LAST: u64 = BEFORE_BIG;
     let node = Arc::new(TestNode::start(CHAIN).await);
     let data = TempDir::new("killed");
-    let port = node.addr().port().to_string();
-    let env = [
-        ("PLANETMINT_TENDERMINT_HOST", "127.0.0.1"),
-        ("PLANETMINT_TENDERMINT_PORT", port.as_str()),
-    ];
-    let args = [
-        "serve".as_ref(),
-        "--data-dir".as_ref(),
-        data.path().as_os_str(),
-    ];
-    let start = || Binary::start(args, &env);
-    let service = start().await;
+    let service = serve(&node, &data).await;
     node.wait_for("the service to subscribe", |s| s.active == 1)
         .await;
-    let mut blocks = Follower::new(BLOCKS);
-    let mut txs = Follower::new(TXS);
-    blocks.connect(service.ws, None).await;
-    txs.connect(service.ws, None).await;
+    let (mut blocks, mut txs) = Follower::live_pair(service.ws).await;
     let producing = tokio::spawn({
         let node = node.clone();
         async move {
@@ -538,25 +541,23 @@ async fn killed_service_resumes_from_its_store() {
     assert!(!status.success(), "SIGKILL: {status}");
     // Blocks keep coming while the service is down.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let service = start().await;
+    let service = serve(&node, &data).await;
     assert!(
         service.startup.iter().all(|l| !l.contains("ERROR")),
         "{:?}",
         service.startup
     );
-    let expected = expected_range(CHAIN, "valid_blocks", 1, LAST);
-    let expected_txs = expected_range(CHAIN, "valid_transactions", 1, LAST);
     producing.await.expect("producing");
-    blocks.read_all(expected.len(), || service.ws).await;
-    txs.read_all(expected_txs.len(), || service.ws).await;
-    assert_no_diffs([
-        diff_lines("valid_blocks across a SIGKILL", &blocks.frames, &expected),
-        diff_lines(
-            "valid_transactions across a SIGKILL",
-            &txs.frames,
-            &expected_txs,
-        ),
-    ]);
+    assert_received(
+        CHAIN,
+        "across a SIGKILL",
+        service.ws,
+        &mut blocks,
+        &mut txs,
+        LAST,
+    )
+    .await;
+    let expected = expected_range(CHAIN, "valid_blocks", 1, LAST);
     assert!(blocks.resumes >= 1 && txs.resumes >= 1);
     // The history survived the kill: a new client gets the whole chain.
     let mut all = connect(service.ws, &format!("{BLOCKS}?from_height=1")).await;
@@ -581,28 +582,26 @@ async fn following(chain: &str, height: u64) -> (TestNode, Service, Follower, Fo
     let service = Service::follow(&node, server_args()).await;
     node.wait_for("the service to subscribe", |s| s.active == 1)
         .await;
-    let mut blocks = Follower::new(BLOCKS);
-    let mut txs = Follower::new(TXS);
-    blocks.connect(service.ws, None).await;
-    txs.connect(service.ws, None).await;
+    let (mut blocks, txs) = Follower::live_pair(service.ws).await;
     node.produce_until(height);
     blocks.read_all(height as usize, || service.ws).await;
     (node, service, blocks, txs)
 }
 
-/// Both clients have exactly the chain's messages up to `last`, and were never cut off.
-async fn assert_exact(
+/// Reads both clients (reconnecting to `ws` when cut off) up to the chain's messages of
+/// heights `1..=last`, and asserts they got exactly those.
+async fn assert_received(
     chain: &str,
     what: &str,
-    service: &Service,
+    ws: SocketAddr,
     blocks: &mut Follower,
     txs: &mut Follower,
     last: u64,
 ) {
     let expected = expected_range(chain, "valid_blocks", 1, last);
     let expected_txs = expected_range(chain, "valid_transactions", 1, last);
-    blocks.read_all(expected.len(), || service.ws).await;
-    txs.read_all(expected_txs.len(), || service.ws).await;
+    blocks.read_all(expected.len(), || ws).await;
+    txs.read_all(expected_txs.len(), || ws).await;
     assert_no_diffs([
         diff_lines(&format!("valid_blocks, {what}"), &blocks.frames, &expected),
         diff_lines(
@@ -611,6 +610,18 @@ async fn assert_exact(
             &expected_txs,
         ),
     ]);
+}
+
+/// [`assert_received`], with neither client ever cut off, and nothing more coming.
+async fn assert_exact(
+    chain: &str,
+    what: &str,
+    service: &Service,
+    blocks: &mut Follower,
+    txs: &mut Follower,
+    last: u64,
+) {
+    assert_received(chain, what, service.ws, blocks, txs, last).await;
     assert_eq!(
         (blocks.resumes, txs.resumes),
         (0, 0),
@@ -722,17 +733,7 @@ async fn soak_ten_thousand_blocks_with_faults() {
     let started = std::time::Instant::now();
     let mut node = TestNode::start_cycled(CHAIN, BLOCKS_TOTAL).await;
     let data = TempDir::new("soak");
-    let port = node.addr().port().to_string();
-    let env = [
-        ("PLANETMINT_TENDERMINT_HOST", "127.0.0.1"),
-        ("PLANETMINT_TENDERMINT_PORT", port.as_str()),
-    ];
-    let args = [
-        "serve".as_ref(),
-        "--data-dir".as_ref(),
-        data.path().as_os_str(),
-    ];
-    let mut service = Binary::start(args, &env).await;
+    let mut service = serve(&node, &data).await;
     node.wait_for("the service to subscribe", |s| s.active == 1)
         .await;
     // The clients follow whichever service runs now, from their own tasks.
@@ -790,7 +791,7 @@ async fn soak_ten_thousand_blocks_with_faults() {
                     service.signal("KILL");
                     let _ = service.wait(Duration::from_secs(5)).await;
                     node.produce(20);
-                    service = Binary::start(args, &env).await;
+                    service = serve(&node, &data).await;
                     address_tx.send_replace(service.ws);
                 }
             }

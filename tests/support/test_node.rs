@@ -1097,6 +1097,17 @@ mod tests {
             .expect("an event within 5 s")
     }
 
+    /// The height of the next event on `events`, which must be a NewBlock with a block.
+    async fn next_height(events: &mut tendermint_rpc::Subscription) -> u64 {
+        let event = next(events).await.expect("stream open").expect("an event");
+        match event.data {
+            tendermint_rpc::event::EventData::NewBlock {
+                block: Some(block), ..
+            } => block.header.height.value(),
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// What tendermint-rpc's websocket client does with a garbled event and a cancellation.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn tendermint_rpc_client_and_the_faults() {
@@ -1112,18 +1123,7 @@ mod tests {
         node.garble_events_for([1]);
         node.produce(2);
         // The garbled event is skipped (logged by the driver), the next one comes through.
-        let event = next(&mut events)
-            .await
-            .expect("stream open")
-            .expect("an event");
-        match event.data {
-            tendermint_rpc::event::EventData::NewBlock {
-                block: Some(block), ..
-            } => {
-                assert_eq!(block.header.height.value(), 2)
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(next_height(&mut events).await, 2);
         node.cancel_subscriptions();
         let error = next(&mut events).await.expect("stream open").unwrap_err();
         // The cancellation reaches the stream as a response error, not ended.
@@ -1161,18 +1161,7 @@ mod tests {
         node.wait_for("the resubscription", |s| s.active == 1 && s.total == 2)
             .await;
         node.produce(1);
-        let event = next(&mut events)
-            .await
-            .expect("stream open")
-            .expect("an event");
-        match event.data {
-            tendermint_rpc::event::EventData::NewBlock {
-                block: Some(block), ..
-            } => {
-                assert_eq!(block.header.height.value(), 4)
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(next_height(&mut events).await, 4);
         client.close().expect("closing the client");
         timeout(Duration::from_secs(5), driver)
             .await
