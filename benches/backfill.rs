@@ -14,7 +14,8 @@
 //!    validation;
 //! 3. validation alone of the same blocks, in the same process (the stage's bound);
 //! 4. restart to live: the service stopped at N/2 and started again on its store, the node
-//!    at N (time to continue, catch up and subscribe).
+//!    at N (time to continue, catch up and subscribe); and once more with nothing to catch
+//!    up.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -226,13 +227,17 @@ fn main() {
             drop(store);
             restart_node.produce_until(blocks);
             let store = Arc::new(reopen(&path).await);
-            let run = follow(&restart_node, store, None, blocks).await;
+            let run = follow(&restart_node, store.clone(), None, blocks).await;
             println!(
                 "restart with {} blocks to catch up: live after {:.2?}, caught up after {:.2?}",
                 blocks - half,
                 run.live,
                 run.stored
             );
+            drop(store);
+            let store = Arc::new(reopen(&path).await);
+            let run = follow(&restart_node, store, None, blocks).await;
+            println!("restart with nothing to catch up: live after {:.2?}", run.live);
         }
     });
     let _ = std::fs::remove_dir_all(&dir);
