@@ -11,8 +11,9 @@
 //! hub and sent by the real WebSocket server. The clients run in a child process (this same
 //! program with `--clients-only`), so the server's memory and CPU are its own. For each
 //! block the child reports on a pipe when its last client has the block's last message;
-//! latency is from handing the block to the pipeline to that report. Blocks are sent one
-//! at a time for latency, then back to back for throughput. Idle memory, measured first,
+//! latency is from handing the block to the pipeline to that report (validating, storing
+//! on disk with fsync, publishing, sending). Blocks are sent one at a time for latency,
+//! then back to back for throughput. Idle memory, measured first,
 //! is the server process's RSS growth when 10,000 clients connect and stay silent, divided
 //! by 10,000.
 //!
@@ -114,6 +115,14 @@ struct Service {
     blocks: mpsc::Sender<RawBlock>,
     ws: std::net::SocketAddr,
     shutdown: CancellationToken,
+    /// The store's directory, removed with the service.
+    data: std::path::PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
 }
 
 async fn start(queue: usize) -> Service {
@@ -124,8 +133,14 @@ async fn start(queue: usize) -> Service {
     let ws = listeners.ws_addr().expect("address");
     let shutdown = CancellationToken::new();
     let (blocks, rx) = mpsc::channel(planetmint_stream::source::BLOCK_QUEUE);
-    // The store a replay uses: this measures validation and fan-out, not the disk.
-    let store = Arc::new(Store::in_memory(1_000).expect("store"));
+    // A store on disk, as `serve` has: every block is committed (fsync) before it is sent.
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let data = std::env::temp_dir().join(format!(
+        "planetmint-stream-load-{}-{}",
+        std::process::id(),
+        STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let store = Arc::new(Store::open(&data, 1_000).expect("store"));
     tokio::spawn(planetmint_stream::pipeline::run(
         rx,
         store.clone(),
@@ -139,6 +154,7 @@ async fn start(queue: usize) -> Service {
         blocks,
         ws,
         shutdown,
+        data,
     }
 }
 
