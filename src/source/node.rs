@@ -13,10 +13,11 @@
 //! (retried while the node has not stored them yet).
 //!
 //! The session ends on any failure: socket errors, a driver that exited, a subscription
-//! that ended, and a subscription gone silent. That last one is how a cancelled
-//! subscription (the node drops slow subscribers, and `tendermint-rpc` does not surface
-//! the cancel message) and unparsable events (which `tendermint-rpc` drops) are caught: no
-//! event for [`STALL_AFTER`] while `/status` shows a height we have not sent. The
+//! that ended or yielded an error (that is how `tendermint-rpc` hands over the node's
+//! "subscription was cancelled" message, sent to subscribers too slow for it), and a
+//! subscription gone silent: no event for [`STALL_AFTER`] while `/status` shows a height
+//! not sent yet, which catches events lost any other way (`tendermint-rpc` drops events it
+//! cannot parse; a half-open socket is noticed by its driver only after 30 s). The
 //! supervisor then logs and counts it, waits a capped, growing, jittered backoff, and
 //! starts a new session with the next node, from the next height to send; so a node going
 //! away never stops the service, and never makes it skip or repeat a height.
@@ -383,5 +384,24 @@ async fn results_with_retry(
             }
             Err(error) => return Err(rpc(error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_jittered_within_its_upper_half() {
+        let backoff = Duration::from_millis(800);
+        let pauses: Vec<Duration> = (0..64).map(|attempt| jittered(backoff, attempt)).collect();
+        assert!(
+            pauses.iter().all(|p| (backoff / 2..=backoff).contains(p)),
+            "{pauses:?}"
+        );
+        assert!(
+            pauses.iter().any(|p| *p != pauses[0]),
+            "no jitter: {pauses:?}"
+        );
     }
 }
