@@ -210,7 +210,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn serve(source: Source, store: Store, server: ServerArgs) -> anyhow::Result<ExitCode> {
     server.check().map_err(|e| UsageError(e.to_string()))?;
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let listeners = Listeners::bind(&server)
             .await
             .map_err(|e| UsageError(e.to_string()))?;
@@ -225,7 +225,11 @@ fn serve(source: Source, store: Store, server: ServerArgs) -> anyhow::Result<Exi
             })?;
         info!("shut down");
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // Blocking tasks (a block being validated, a commit) must not hold the exit past the
+    // 5 s orchestrators allow after SIGTERM; the store is consistent at any point.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    served
 }
 
 /// Cancels `shutdown` on SIGINT or SIGTERM.

@@ -106,7 +106,8 @@ pub struct Metrics {
     node_height: AtomicU64,
     connected: AtomicBool,
     node: Mutex<Option<NodeInfo>>,
-    store_failures: AtomicU64,
+    pipeline_failures: AtomicU64,
+    pipeline_failing: AtomicBool,
     latency: Histogram,
     subscribers: AtomicU64,
     slow_consumers: AtomicU64,
@@ -171,8 +172,23 @@ impl Metrics {
         }
     }
 
-    pub fn record_store_failure(&self) {
-        self.store_failures.fetch_add(1, Relaxed);
+    /// Validating or storing a batch of blocks failed; it is retried, and nothing is
+    /// published meanwhile.
+    pub fn record_pipeline_failure(&self) {
+        self.pipeline_failures.fetch_add(1, Relaxed);
+        self.pipeline_failing.store(true, Relaxed);
+    }
+
+    /// A batch of blocks was stored and published.
+    pub fn record_pipeline_ok(&self) {
+        self.pipeline_failing.store(false, Relaxed);
+    }
+
+    /// Whether the last attempt to validate or store blocks failed: `/health` says so, so
+    /// that a supervisor restarts a process whose store went bad (redb refuses every
+    /// operation after an I/O error until reopened; a restart resumes exactly).
+    pub fn pipeline_failing(&self) -> bool {
+        self.pipeline_failing.load(Relaxed)
     }
 
     /// Time from a block's NewBlock event to a subscriber having been sent its messages.
@@ -297,10 +313,10 @@ impl Metrics {
             u64::from(self.connected.load(Relaxed)),
         );
         metric(
-            "planetmint_stream_store_failures_total",
+            "planetmint_stream_pipeline_failures_total",
             "counter",
-            "Failed writes to the store (retried; nothing is published unstored).",
-            get(&self.store_failures),
+            "Failed attempts to validate or store blocks (retried; nothing is published unjudged or unstored).",
+            get(&self.pipeline_failures),
         );
         metric(
             "planetmint_stream_subscribers",

@@ -24,9 +24,10 @@ use crate::validate::block::{JudgedBlock, Refusal, judge};
 /// hand.
 const COMMIT_BLOCKS: usize = BLOCK_QUEUE + 1;
 
-/// Pause before retrying a failed store write (a full disk, say). Nothing is published
-/// unstored, so the stream stops until the store recovers; `/ready` shows the lag grow.
-const STORE_RETRY: Duration = Duration::from_secs(1);
+/// Pause before retrying a batch whose validation or store write failed (a full disk,
+/// say). Nothing is published unjudged or unstored, so the stream stops until it works;
+/// `/ready` shows the lag grow and `/health` the failure.
+const RETRY: Duration = Duration::from_secs(1);
 
 /// Runs until the source closes its channel.
 pub async fn run(
@@ -56,29 +57,8 @@ pub async fn run(
             continue;
         }
         let received: Vec<Option<Instant>> = raws.iter().map(|raw| raw.received).collect();
-        let batch = std::mem::take(&mut raws);
-        let judged = match tokio::task::spawn_blocking(move || {
-            batch
-                .iter()
-                .map(|raw| {
-                    (
-                        raw.previous_app_hash.clone(),
-                        raw.txs.len(),
-                        judge(raw, threads),
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        {
-            Ok(judged) => judged,
-            Err(panic) => {
-                // Validation is total over bytes; a panic is a bug, but it must not take
-                // the stream down: the blocks are skipped loudly.
-                error!(error = %panic, "validating blocks panicked; blocks skipped");
-                continue;
-            }
-        };
+        let batch = Arc::new(std::mem::take(&mut raws));
+        let judged = judge_until_done(&batch, threads, &metrics).await;
         let mut encoded = Vec::with_capacity(judged.len());
         let mut app_hash = String::new();
         for (previous_app_hash, transactions, judged) in &judged {
@@ -104,8 +84,44 @@ pub async fn run(
         for (block, received) in encoded.iter().zip(received) {
             hub.publish(block, received);
         }
+        metrics.record_pipeline_ok();
     }
     info!("source closed; validate stage done");
+}
+
+/// Judges `batch` on blocking threads. Validation is total over bytes, so a panic is a bug;
+/// skipping the blocks would lose them and publishing them unjudged could publish invalid
+/// transactions, so the stage stops here, retrying (and saying so) until restarted with a
+/// fix, while `/ready` shows the lag grow.
+async fn judge_until_done(
+    batch: &Arc<Vec<RawBlock>>,
+    threads: usize,
+    metrics: &Metrics,
+) -> Vec<(String, usize, JudgedBlock)> {
+    loop {
+        let blocks = batch.clone();
+        let judged = tokio::task::spawn_blocking(move || {
+            blocks
+                .iter()
+                .map(|raw| {
+                    (
+                        raw.previous_app_hash.clone(),
+                        raw.txs.len(),
+                        judge(raw, threads),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        match judged {
+            Ok(judged) => return judged,
+            Err(panic) => {
+                metrics.record_pipeline_failure();
+                error!(error = %panic, first = %batch[0].height, retry_in = ?RETRY, "validating blocks panicked; publishing waits");
+                tokio::time::sleep(RETRY).await;
+            }
+        }
+    }
 }
 
 /// Stores `blocks`, retrying until it succeeds: nothing may be published unstored.
@@ -128,15 +144,15 @@ async fn store_until_done(
                 return Vec::new();
             }
             Ok(Err(error)) => {
-                metrics.record_store_failure();
-                error!(%error, first = %blocks[0].height, retry_in = ?STORE_RETRY, "storing blocks failed; publishing waits");
+                metrics.record_pipeline_failure();
+                error!(%error, first = %blocks[0].height, retry_in = ?RETRY, "storing blocks failed; publishing waits");
             }
             Err(panic) => {
-                metrics.record_store_failure();
+                metrics.record_pipeline_failure();
                 error!(error = %panic, "storing blocks panicked; retrying");
             }
         }
-        tokio::time::sleep(STORE_RETRY).await;
+        tokio::time::sleep(RETRY).await;
     }
     Arc::try_unwrap(blocks).unwrap_or_else(|shared| (*shared).clone())
 }

@@ -31,7 +31,7 @@ use tracing::{info, warn};
 use crate::config::ServerArgs;
 use crate::hub::{Hub, Stream};
 use crate::metrics::{ClientEnd, Metrics};
-use crate::sessions::{self, Feed, MAX_CLIENT_MESSAGE, SessionConfig};
+use crate::sessions::{self, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionConfig};
 use crate::source::Height;
 use crate::store::Store;
 
@@ -124,6 +124,7 @@ async fn bind_listener(addr: &str, send_buffer: Option<u32>) -> std::io::Result<
 struct StreamState {
     hub: Hub,
     store: Arc<Store>,
+    history_reads: Arc<Semaphore>,
     clients: Arc<Semaphore>,
     session: SessionConfig,
     shutdown: CancellationToken,
@@ -144,6 +145,7 @@ pub async fn serve(
     let state = StreamState {
         hub,
         store,
+        history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
         clients: Arc::new(Semaphore::new(args.max_clients)),
         session: args.session(),
         shutdown: shutdown.clone(),
@@ -242,6 +244,7 @@ fn subscribe(
         stream,
         live: state.hub.subscribe(stream),
         store: state.store.clone(),
+        history_reads: state.history_reads.clone(),
         from,
     };
     let sessions = state.sessions.clone();
@@ -283,7 +286,22 @@ fn api_router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Router {
         .route("/", get(move || async move { Json(root) }))
         .route("/api/v1", get(v1_handler.clone()))
         .route("/api/v1/", get(v1_handler))
-        .route("/health", get(|| async { "ok\n" }))
+        .route(
+            "/health",
+            get({
+                let metrics = metrics.clone();
+                move || async move {
+                    if metrics.pipeline_failing() {
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "validating or storing blocks fails\n",
+                        )
+                    } else {
+                        (StatusCode::OK, "ok\n")
+                    }
+                }
+            }),
+        )
         .route(
             "/ready",
             get({

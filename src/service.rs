@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -20,6 +21,10 @@ use crate::server::{self, Listeners, ServerError};
 use crate::source::chain_file::{self, ReplayOptions};
 use crate::source::{BLOCK_QUEUE, Height, SourceError, node};
 use crate::store::Store;
+
+/// How long shutdown waits for the source to stop: it stops at its next await, so this
+/// only bounds a stuck one.
+const SOURCE_GRACE: Duration = Duration::from_millis(500);
 
 /// Where blocks come from.
 #[derive(Debug, Clone)]
@@ -75,7 +80,7 @@ pub async fn run(
     let source_shutdown = shutdown.clone();
     let source_metrics = metrics.clone();
     let source_store = store.clone();
-    let source = tokio::spawn(async move {
+    let mut source = tokio::spawn(async move {
         match source {
             Source::Node { node, start } => {
                 let followed = node::follow(
@@ -105,11 +110,19 @@ pub async fn run(
         }
     });
     let served = server::serve(listeners, &server_args, hub, store, metrics, shutdown).await;
-    let sourced = if source.is_finished() {
-        source.await.unwrap_or(Ok(()))
-    } else {
-        source.abort();
-        Ok(())
+    // The source ends promptly once shutdown is cancelled (the server returns only then);
+    // waiting for it is how a fatal source error, which cancelled shutdown itself, is not
+    // lost to a race with the server's return.
+    let sourced = match tokio::time::timeout(SOURCE_GRACE, &mut source).await {
+        Ok(Ok(sourced)) => sourced,
+        Ok(Err(panic)) => {
+            error!(error = %panic, "the source panicked");
+            Ok(())
+        }
+        Err(_) => {
+            source.abort();
+            Ok(())
+        }
     };
     pipeline.abort();
     served?;

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt as _;
-use tokio::sync::{OwnedSemaphorePermit, broadcast};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info};
@@ -49,9 +49,15 @@ pub const MAX_CLIENT_MESSAGE: usize = 64 << 10;
 /// reading would otherwise pin its session forever.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Blocks of history read and written at once: a read transaction and a flush per chunk,
-/// and at most this many blocks' frames in a session's hands (a few MiB for full blocks).
-const HISTORY_CHUNK: usize = 32;
+/// History read and written at once: about this many bytes of frames (at least one
+/// block), one read transaction and one flush per chunk. A client on a slow link still
+/// takes a chunk well within [`SEND_TIMEOUT`] (1 MiB in 10 s is 0.8 Mbit/s).
+const HISTORY_CHUNK_BYTES: usize = 1 << 20;
+
+/// History reads in flight across all sessions: a reconnect storm of thousands of
+/// resuming clients queues here instead of holding thousands of chunks in memory (this
+/// bounds it to 16 chunks) or crowding the blocking pool the validate stage also uses.
+pub const HISTORY_READERS: usize = 16;
 
 /// Per-session settings.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +72,8 @@ pub struct Feed {
     /// Its cursor into the hub's ring, taken before the upgrade.
     pub live: broadcast::Receiver<Batch>,
     pub store: Arc<Store>,
+    /// Permits for history reads, shared by every session ([`HISTORY_READERS`]).
+    pub history_reads: Arc<Semaphore>,
     /// The first height to send (`?from_height=N`); the next live block when absent.
     pub from: Option<Height>,
 }
@@ -143,13 +151,13 @@ async fn serve(
         let in_history = catching_up
             && next.is_some_and(|next| feed.store.last_height().is_some_and(|last| next <= last));
         if in_history && reading.is_none() {
-            match start_history_read(&feed.store, next) {
+            match start_history_read(&feed, next) {
                 Ok(read) => reading = Some(read),
                 Err(end) => return end,
             }
         }
+        // Not biased: a client that keeps sending must not starve its own stream.
         let outgoing: Outgoing = tokio::select! {
-            biased;
             () = shutdown.cancelled() => return End::Shutdown,
             incoming = socket.recv() => {
                 match incoming {
@@ -171,7 +179,7 @@ async fn serve(
             }
             read = async { reading.as_mut().expect("guarded").await }, if reading.is_some() => {
                 reading = None;
-                match history(read, next) {
+                match history(read, next, &feed.store) {
                     Ok(blocks) => Outgoing::History(blocks),
                     Err(end) => return end,
                 }
@@ -189,7 +197,9 @@ async fn serve(
                         Outgoing::Batch(batch)
                     }
                 },
-                Err(broadcast::error::RecvError::Lagged(_)) if catching_up => continue,
+                // Catching up, the store has what the ring dropped; before its first block
+                // a live client has missed nothing of its own.
+                Err(broadcast::error::RecvError::Lagged(_)) if catching_up || next.is_none() => continue,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     return End::Closed(ClientEnd::SlowConsumer);
                 }
@@ -222,26 +232,33 @@ async fn serve(
 
 type HistoryRead = tokio::task::JoinHandle<Result<Vec<EncodedBlock>, StoreError>>;
 
-/// Starts reading the next chunk of history, from `next` on.
-fn start_history_read(store: &Arc<Store>, next: Option<Height>) -> Result<HistoryRead, End> {
+/// Starts reading the next chunk of history, from `next` on, under a reader permit.
+fn start_history_read(feed: &Feed, next: Option<Height>) -> Result<HistoryRead, End> {
     let next = next.expect("history is read only with a cursor");
-    if store.first_height().is_some_and(|first| next < first) {
+    if feed.store.first_height().is_some_and(|first| next < first) {
         return Err(End::Closed(ClientEnd::HistoryExpired));
     }
-    let store = store.clone();
-    Ok(tokio::task::spawn_blocking(move || {
-        store.read(next, HISTORY_CHUNK)
+    let (store, permits) = (feed.store.clone(), feed.history_reads.clone());
+    Ok(tokio::spawn(async move {
+        let _permit = permits.acquire_owned().await.expect("never closed");
+        tokio::task::spawn_blocking(move || store.read(next, HISTORY_CHUNK_BYTES))
+            .await
+            .expect("store reads do not panic")
     }))
 }
 
-/// The blocks of a finished history read, which must start at `next`.
+/// The blocks of a finished history read from `next` on. The first may be past `next`
+/// where the chain has no block (a replayed file with a line skipped); but if `next` was
+/// pruned meanwhile, the client's history has expired.
 fn history(
     read: Result<Result<Vec<EncodedBlock>, StoreError>, tokio::task::JoinError>,
     next: Option<Height>,
+    store: &Store,
 ) -> Result<Vec<EncodedBlock>, End> {
+    let expired =
+        || next.is_some_and(|next| store.first_height().is_some_and(|first| next < first));
     match read {
-        Ok(Ok(blocks)) if blocks.first().map(|b| b.height) == next => Ok(blocks),
-        // Pruned between the check and the read.
+        Ok(Ok(blocks)) if !blocks.is_empty() && !expired() => Ok(blocks),
         Ok(Ok(_)) => Err(End::Closed(ClientEnd::HistoryExpired)),
         Ok(Err(error)) => {
             error!(%error, ?next, "reading history failed");

@@ -58,7 +58,8 @@ pub enum StoreError {
     OtherChain { stored: String, node: String },
     #[error("store: block {height} does not follow the stored height {last}")]
     NotAfter { last: u64, height: u64 },
-    #[error("store: block {height} is damaged")]
+    /// Height 0 is the cursor itself.
+    #[error("store: block {height} is damaged (0: the cursor)")]
     Damaged { height: u64 },
 }
 
@@ -120,7 +121,13 @@ impl Store {
         };
         let chain_id = text(CHAIN_ID)?;
         let app_hash = text(APP_HASH)?;
-        let last = text(LAST_HEIGHT)?.and_then(|t| t.parse().ok()).unwrap_or(0);
+        // A cursor that does not parse must stop the service, not restart it from scratch.
+        let last = match text(LAST_HEIGHT)? {
+            None => 0,
+            Some(text) => text
+                .parse()
+                .map_err(|_| StoreError::Damaged { height: 0 })?,
+        };
         let blocks = read.open_table(BLOCKS).map_err(db)?;
         let first = blocks.first().map_err(db)?.map_or(0, |(k, _)| k.value());
         drop((meta, blocks, read));
@@ -144,8 +151,8 @@ impl Store {
         Height::new(self.first.load(Relaxed))
     }
 
-    /// Planetmint's app hash after the last stored block, as computed then: the validate
-    /// stage checks the next block's header against it, across restarts too.
+    /// Planetmint's app hash after the last block stored when the store was opened: the
+    /// validate stage checks the next block's header against it, across restarts.
     pub fn last_app_hash(&self) -> Option<String> {
         self.app_hash.clone()
     }
@@ -226,13 +233,19 @@ impl Store {
         Ok(())
     }
 
-    /// Up to `max_blocks` stored blocks from `from` on, in height order.
-    pub fn read(&self, from: Height, max_blocks: usize) -> Result<Vec<EncodedBlock>, StoreError> {
+    /// Stored blocks from `from` on, in height order, until they hold `max_bytes` (at
+    /// least one block, if there is one).
+    pub fn read(&self, from: Height, max_bytes: usize) -> Result<Vec<EncodedBlock>, StoreError> {
         let read = self.db.begin_read().map_err(db)?;
         let table = read.open_table(BLOCKS).map_err(db)?;
         let mut blocks = Vec::new();
-        for entry in table.range(from.get()..).map_err(db)?.take(max_blocks) {
+        let mut bytes = 0;
+        for entry in table.range(from.get()..).map_err(db)? {
+            if bytes >= max_bytes && !blocks.is_empty() {
+                break;
+            }
             let (key, value) = entry.map_err(db)?;
+            bytes += value.value().len();
             let height = key.value();
             let damaged = || StoreError::Damaged { height };
             let text = std::str::from_utf8(value.value()).map_err(|_| damaged())?;
@@ -278,19 +291,39 @@ mod tests {
         assert_eq!(store.first_height(), None);
         let blocks: Vec<_> = (1..=2).map(|h| block(h, h as usize - 1)).collect();
         store.append(&blocks, "hash-2").unwrap();
-        assert_eq!(store.read(Height::new(1).unwrap(), 10).unwrap(), blocks);
+        assert_eq!(
+            store.read(Height::new(1).unwrap(), usize::MAX).unwrap(),
+            blocks
+        );
         store.append(&[block(3, 0), block(4, 5)], "hash-4").unwrap();
         store.append(&[block(5, 2)], "hash-5").unwrap();
         assert_eq!(store.last_height(), Height::new(5));
         assert_eq!(store.first_height(), Height::new(3));
-        let from_one = store.read(Height::new(1).unwrap(), 10).unwrap();
+        let from_one = store.read(Height::new(1).unwrap(), usize::MAX).unwrap();
         assert_eq!(heights(&from_one), [3, 4, 5]);
         assert_eq!(from_one[1], block(4, 5));
         assert_eq!(
             heights(&store.read(Height::new(4).unwrap(), 1).unwrap()),
             [4]
         );
-        assert!(store.read(Height::new(6).unwrap(), 10).unwrap().is_empty());
+        assert!(
+            store
+                .read(Height::new(6).unwrap(), usize::MAX)
+                .unwrap()
+                .is_empty()
+        );
+        // A chunk stops once it holds the bytes asked for, but always holds a block.
+        let first_bytes = from_one[0].block.len();
+        let chunk = store.read(Height::new(3).unwrap(), first_bytes).unwrap();
+        assert_eq!(heights(&chunk), [3]);
+        let chunk = store
+            .read(Height::new(3).unwrap(), first_bytes + 1)
+            .unwrap();
+        assert_eq!(heights(&chunk), [3, 4]);
+        assert_eq!(
+            heights(&store.read(Height::new(3).unwrap(), 0).unwrap()),
+            [3]
+        );
     }
 
     #[test]
@@ -305,7 +338,7 @@ mod tests {
         }
         // The failed commit changed nothing.
         assert_eq!(
-            heights(&store.read(Height::new(1).unwrap(), 10).unwrap()),
+            heights(&store.read(Height::new(1).unwrap(), usize::MAX).unwrap()),
             [7]
         );
         assert_eq!(store.last_height(), Height::new(7));
@@ -336,7 +369,7 @@ mod tests {
             Err(StoreError::OtherChain { .. })
         ));
         assert_eq!(
-            store.read(Height::new(1).unwrap(), 10).unwrap(),
+            store.read(Height::new(1).unwrap(), usize::MAX).unwrap(),
             [block(41, 2), block(42, 0)]
         );
         drop(store);

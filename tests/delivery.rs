@@ -821,3 +821,63 @@ async fn soak_ten_thousand_blocks_with_faults() {
     let (status, _) = service.wait(Duration::from_secs(5)).await;
     assert!(status.success(), "{status}");
 }
+
+/// A replayed chain file with a line that does not parse has no block at that height:
+/// clients resuming from before it get every other block, in order, without being taken
+/// for expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_height_does_not_stop_resuming_clients() {
+    let data = TempDir::new("gap");
+    let original = std::fs::read_to_string(fixture(&format!("chains/{CHAIN}.chain.jsonl")))
+        .expect("chain file");
+    // Line 0 is the status; line 5 is height 5.
+    let damaged: Vec<&str> = original
+        .lines()
+        .enumerate()
+        .map(|(i, line)| if i == 5 { "{not a block" } else { line })
+        .take(BEFORE_BIG as usize + 1)
+        .collect();
+    let path = data.path().join("damaged.chain.jsonl");
+    std::fs::write(&path, damaged.join("\n") + "\n").expect("writing the chain");
+    let source = Source::Replay {
+        path,
+        options: planetmint_stream::source::chain_file::ReplayOptions {
+            interval: Duration::from_millis(10),
+            dialect: None,
+        },
+    };
+    let service = Service::start(source, server_args()).await;
+    // Live from whichever block comes next: it sees height 6 follow 4.
+    let mut live = connect(service.ws, BLOCKS).await;
+    let expected: Vec<String> = expected_range(CHAIN, "valid_blocks", 1, BEFORE_BIG)
+        .into_iter()
+        .filter(|line| heights(std::slice::from_ref(line)) != [5])
+        .collect();
+    wait_for_height(service.api, BEFORE_BIG).await;
+    for from in [1, 4, 5] {
+        let mut client = connect(service.ws, &format!("{BLOCKS}?from_height={from}")).await;
+        let want: Vec<String> = expected
+            .iter()
+            .filter(|line| heights(std::slice::from_ref(line))[0] >= from)
+            .cloned()
+            .collect();
+        let got = collect_texts(&mut client, want.len(), WITHIN).await;
+        assert_no_diffs([diff_lines(
+            &format!("from {from}, past a missing height"),
+            &got,
+            &want,
+        )]);
+    }
+    let mut got: Vec<String> = Vec::new();
+    while heights(&got).last() != Some(&BEFORE_BIG) {
+        let more = collect_texts(&mut live, 1, WITHIN).await;
+        assert!(!more.is_empty(), "the live client stopped after {got:?}");
+        got.extend(more);
+    }
+    assert!(
+        expected.ends_with(&got),
+        "the live client's blocks {:?} are not the chain's last ones",
+        heights(&got)
+    );
+    service.shut_down().await;
+}

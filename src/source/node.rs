@@ -34,6 +34,7 @@ use tendermint_rpc::event::EventData;
 use tendermint_rpc::query::EventType;
 use tendermint_rpc::{Client as _, HttpClient, SubscriptionClient as _, WebSocketClient};
 use tokio::sync::mpsc;
+use tokio::time::{MissedTickBehavior, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -69,6 +70,23 @@ const STALL_AFTER: Duration = Duration::from_secs(2);
 /// How often a silent subscription is checked against `/status`.
 const STALL_CHECK: Duration = Duration::from_secs(1);
 
+/// How long a subscribed session waits for room in the pipeline's channel. The RPC
+/// library buffers every event without bound while we wait, so a pipeline stuck longer
+/// (a failing disk) makes the session drop its subscription and catch up over HTTP later,
+/// which waits without buffering. Validating a few of the largest blocks takes well under
+/// this.
+const PIPELINE_WAIT: Duration = Duration::from_secs(30);
+
+/// Aborts a spawned task when dropped: the websocket driver must not outlive its session,
+/// however the session ends (shutdown drops it mid-await).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Follows the nodes until `shutdown`, the pipeline closing, or a failure no reconnection
 /// can fix (a node of another chain than the store's), which it returns.
 pub async fn follow(
@@ -88,6 +106,7 @@ pub async fn follow(
         let next_before = next;
         let session = Session {
             endpoint,
+            alternatives: endpoints.len() > 1,
             dialect: node.dialect,
             store: &store,
             blocks: &blocks,
@@ -142,6 +161,8 @@ fn rpc(error: impl std::fmt::Display) -> SourceError {
 /// One connection to one node.
 struct Session<'a> {
     endpoint: &'a Endpoint,
+    /// Whether other nodes are configured: a node still catching up is then skipped.
+    alternatives: bool,
     dialect: Option<CompatMode>,
     store: &'a Store,
     blocks: &'a mpsc::Sender<RawBlock>,
@@ -157,6 +178,10 @@ impl Session<'_> {
             .build()
             .map_err(rpc)?;
         let status = http.status().await.map_err(rpc)?;
+        if status.sync_info.catching_up && self.alternatives {
+            // A node still syncing lags the chain; another may not.
+            return Err(SourceError::Rpc("the node is catching up".into()));
+        }
         let chain_id = status.node_info.network.to_string();
         self.store.claim_chain(&chain_id)?;
         let dialect = match self.dialect {
@@ -176,19 +201,23 @@ impl Session<'_> {
         while let Some(to) = head
             && to >= *next
         {
-            self.backfill(&fetcher, next, to).await?;
+            self.backfill(&fetcher, next, to, None).await?;
             head = self.latest(&http).await?;
         }
-        let (ws, driver) = WebSocketClient::builder(self.endpoint.websocket.parse().map_err(rpc)?)
+        // Bounded like the HTTP requests: a node that accepts the connection and never
+        // answers must not hold the session (and failover) forever.
+        let connect = WebSocketClient::builder(self.endpoint.websocket.parse().map_err(rpc)?)
             .compat_mode(dialect)
-            .build()
+            .build();
+        let (ws, driver) = timeout(HTTP_TIMEOUT, connect)
             .await
+            .map_err(|_| SourceError::Rpc("websocket connect timed out".into()))?
             .map_err(rpc)?;
-        let mut driver = tokio::spawn(driver.run());
+        let mut driver = AbortOnDrop(tokio::spawn(driver.run()));
         let result = async {
-            let mut events = ws
-                .subscribe(EventType::NewBlock.into())
+            let mut events = timeout(HTTP_TIMEOUT, ws.subscribe(EventType::NewBlock.into()))
                 .await
+                .map_err(|_| SourceError::Rpc("subscribe timed out".into()))?
                 .map_err(rpc)?;
             self.metrics.record_node(Some(NodeInfo {
                 url: self.endpoint.http.clone(),
@@ -206,35 +235,52 @@ impl Session<'_> {
             // first event fills them in as a gap; if none comes, the stall check does.
             let subscribed_at = self.latest(&http).await?;
             let mut heard = Instant::now();
+            // Since when `/status` has shown a height not sent yet, with no event since.
+            let mut behind_since: Option<Instant> = None;
             let mut stall_check = tokio::time::interval(STALL_CHECK);
+            stall_check.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
                 let event = tokio::select! {
-                    exited = &mut driver => {
+                    // Events first: a check must never win over an event already here.
+                    biased;
+                    event = events.next() => event
+                        .ok_or_else(|| SourceError::Rpc("subscription ended".into()))?
+                        .map_err(rpc)?,
+                    exited = &mut driver.0 => {
                         return Err(SourceError::Rpc(match exited {
                             Ok(Ok(())) => "websocket driver stopped".into(),
                             Ok(Err(e)) => format!("websocket driver failed: {e}"),
                             Err(e) => format!("websocket driver panicked: {e}"),
                         }));
                     }
-                    event = events.next() => event
-                        .ok_or_else(|| SourceError::Rpc("subscription ended".into()))?
-                        .map_err(rpc)?,
                     _ = stall_check.tick() => {
-                        if heard.elapsed() >= STALL_AFTER
-                            && let Some(head) = self.latest(&http).await?
-                            && head >= *next
-                        {
-                            if subscribed_at.is_none_or(|at| *next > at) {
+                        if heard.elapsed() < STALL_AFTER {
+                            continue;
+                        }
+                        let head = self.latest(&http).await?;
+                        let Some(head) = head.filter(|head| *head >= *next) else {
+                            behind_since = None;
+                            continue;
+                        };
+                        if let Some(at) = subscribed_at.filter(|at| *next <= *at) {
+                            // Blocks from before the subscription, on a quiet chain.
+                            self.backfill(&fetcher, next, at.min(head), Some(PIPELINE_WAIT)).await?;
+                            continue;
+                        }
+                        // The node stores a block a moment before it sends its event:
+                        // behind for a whole further STALL_AFTER is a lost event.
+                        match behind_since {
+                            Some(since) if since.elapsed() >= STALL_AFTER => {
                                 return Err(SourceError::Stalled { next: next.get(), head: head.get() });
                             }
-                            // Blocks from before the subscription, on a quiet chain.
-                            let to = subscribed_at.map_or(head, |at| at.min(head));
-                            self.backfill(&fetcher, next, to).await?;
+                            Some(_) => {}
+                            None => behind_since = Some(Instant::now()),
                         }
                         continue;
                     }
                 };
-                heard = Instant::now();
+                let received = Instant::now();
+                behind_since = None;
                 let (block, results, app_hash) = match event.data {
                     EventData::NewBlock {
                         block: Some(block),
@@ -260,11 +306,12 @@ impl Session<'_> {
                 self.metrics.record_node_height(height);
                 if height < *next {
                     debug!(%height, "already sent; ignored");
+                    heard = Instant::now();
                     continue;
                 }
                 if height > *next {
                     warn!(from = %next, %height, "filling a gap in the event stream");
-                    self.backfill(&fetcher, next, Height(height.get() - 1))
+                    self.backfill(&fetcher, next, Height(height.get() - 1), Some(PIPELINE_WAIT))
                         .await?;
                 }
                 let mut raw = match results {
@@ -274,12 +321,12 @@ impl Session<'_> {
                         raw_block(&block, &results, dialect)?
                     }
                 };
-                raw.received = Some(heard);
-                send(self.blocks, raw, next).await?;
+                raw.received = Some(received);
+                send(self.blocks, raw, next, Some(PIPELINE_WAIT)).await?;
+                heard = Instant::now();
             }
         }
         .await;
-        driver.abort();
         let _ = ws.close();
         result
     }
@@ -294,12 +341,14 @@ impl Session<'_> {
         Ok(latest)
     }
 
-    /// Fetches and sends `next..=to`, [`BACKFILL_CONCURRENCY`] at a time, in order.
+    /// Fetches and sends `next..=to`, [`BACKFILL_CONCURRENCY`] at a time, in order; each
+    /// send waits at most `wait` for the pipeline.
     async fn backfill(
         &self,
         fetcher: &Fetcher<'_>,
         next: &mut Height,
         to: Height,
+        wait: Option<Duration>,
     ) -> Result<(), SourceError> {
         if *next > to {
             return Ok(());
@@ -309,18 +358,19 @@ impl Session<'_> {
             .map(|height| fetcher.fetch(Height(height)))
             .buffered(BACKFILL_CONCURRENCY);
         while let Some(raw) = fetched.next().await {
-            send(self.blocks, raw?, next).await?;
+            send(self.blocks, raw?, next, wait).await?;
             self.metrics.record_backfilled();
         }
         Ok(())
     }
 }
 
-/// Sends the block at `next` and moves `next` past it.
+/// Sends the block at `next` and moves `next` past it, waiting at most `wait` for room.
 async fn send(
     blocks: &mpsc::Sender<RawBlock>,
     raw: RawBlock,
     next: &mut Height,
+    wait: Option<Duration>,
 ) -> Result<(), SourceError> {
     if raw.height != *next {
         return Err(SourceError::Garbage {
@@ -328,7 +378,18 @@ async fn send(
             what: "the node served another height than asked for",
         });
     }
-    blocks.send(raw).await.map_err(|_| SourceError::Closed)?;
+    match wait {
+        None => blocks.send(raw).await.map_err(|_| SourceError::Closed)?,
+        Some(wait) => match blocks.send_timeout(raw, wait).await {
+            Ok(()) => {}
+            Err(mpsc::error::SendTimeoutError::Closed(_)) => return Err(SourceError::Closed),
+            Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                return Err(SourceError::Rpc(
+                    "the pipeline is stuck; dropping the subscription meanwhile".into(),
+                ));
+            }
+        },
+    }
     *next = next.next();
     Ok(())
 }
