@@ -881,3 +881,46 @@ async fn a_missing_height_does_not_stop_resuming_clients() {
     );
     service.shut_down().await;
 }
+
+/// Two nodes of the chain; the first halts (its RPC still answers, no new blocks) while
+/// the second goes on: after its probe delay the service moves to the second and
+/// delivers the rest, once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaves_a_halted_node_for_one_ahead() {
+    let halted = TestNode::start(CHAIN).await;
+    let going = TestNode::start(CHAIN).await;
+    let node = NodeArgs {
+        nodes: vec![halted.addr().to_string(), going.addr().to_string()],
+        ..node_args(&halted)
+    };
+    let service = Service::start(Source::Node { node, start: None }, server_args()).await;
+    halted
+        .wait_for("the service to subscribe to the first node", |s| {
+            s.active == 1
+        })
+        .await;
+    let (mut blocks, mut txs) = Follower::live_pair(service.ws).await;
+    halted.produce_until(5);
+    going.produce_until(BEFORE_BIG);
+    blocks.read_all(5, || service.ws).await;
+    let halted_at = Instant::now();
+    // Ten seconds of silence before the probe: longer than `wait_for` waits.
+    while going.subscriptions().active == 0 {
+        assert!(
+            halted_at.elapsed() < Duration::from_secs(30),
+            "the service stayed on the halted node"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("left the halted node after {:?}", halted_at.elapsed());
+    assert_exact(
+        CHAIN,
+        "after leaving a halted node",
+        &service,
+        &mut blocks,
+        &mut txs,
+        BEFORE_BIG,
+    )
+    .await;
+    service.shut_down().await;
+}

@@ -127,6 +127,13 @@ pub enum SourceError {
     Io(#[from] std::io::Error),
     #[error("no NewBlock event for the node's height {head} (next to send: {next})")]
     Stalled { next: u64, head: u64 },
+    #[error("the node has not reached height {next}, which {other} has")]
+    Behind {
+        next: u64,
+        /// Which configured node is ahead.
+        ahead: usize,
+        other: String,
+    },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("the pipeline stopped")]

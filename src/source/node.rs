@@ -20,7 +20,10 @@
 //! cannot parse; a half-open socket is noticed by its driver only after 30 s). The
 //! supervisor then logs and counts it, waits a capped, growing, jittered backoff, and
 //! starts a new session with the next node, from the next height to send; so a node going
-//! away never stops the service, and never makes it skip or repeat a height.
+//! away never stops the service, and never makes it skip or repeat a height. With several
+//! nodes, a node that is catching up is skipped, and one that stays silent for
+//! [`PROBE_AFTER`] while another node has the next height (halted, or fallen behind) is
+//! left for that one.
 
 use std::hash::BuildHasher as _;
 use std::sync::Arc;
@@ -70,6 +73,13 @@ const STALL_AFTER: Duration = Duration::from_secs(2);
 /// How often a silent subscription is checked against `/status`.
 const STALL_CHECK: Duration = Duration::from_secs(1);
 
+/// With several nodes configured, a node that has brought nothing new for this long is
+/// compared with the others (one `/status` each, bounded by [`PROBE_TIMEOUT`]); if one of
+/// them has the next height, the service moves to it. Ten seconds is ten blocks of a busy
+/// chain, and costs an idle chain one request per node every ten seconds.
+const PROBE_AFTER: Duration = Duration::from_secs(10);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// How long a subscribed session waits for room in the pipeline's channel. The RPC
 /// library buffers every event without bound while we wait, so a pipeline stuck longer
 /// (a failing disk) makes the session drop its subscription and catch up over HTTP later,
@@ -101,12 +111,15 @@ pub async fn follow(
     let mut next = store.last_height().map(Height::next).or(start);
     let mut backoff = BACKOFF_FIRST;
     let mut attempt: u64 = 0;
-    for endpoint in endpoints.iter().cycle() {
+    // The node to follow next: the following one after a failure, or one found ahead.
+    let mut index = 0;
+    loop {
+        let endpoint = &endpoints[index];
         attempt += 1;
         let next_before = next;
         let session = Session {
             endpoint,
-            alternatives: endpoints.len() > 1,
+            others: &endpoints,
             dialect: node.dialect,
             store: &store,
             blocks: &blocks,
@@ -117,6 +130,10 @@ pub async fn follow(
             outcome = session.run(&mut next) => outcome,
         };
         metrics.record_node(None);
+        index = match &outcome {
+            Err(SourceError::Behind { ahead, .. }) => *ahead,
+            _ => (index + 1) % endpoints.len(),
+        };
         match outcome {
             Err(SourceError::Closed) => return Ok(()),
             Err(error @ SourceError::Store(_)) => return Err(error),
@@ -143,7 +160,6 @@ pub async fn follow(
             Ok(()) => return Ok(()),
         }
     }
-    Err(SourceError::Rpc("no node to follow".into()))
 }
 
 /// A pause between `backoff / 2` and `backoff`.
@@ -161,8 +177,9 @@ fn rpc(error: impl std::fmt::Display) -> SourceError {
 /// One connection to one node.
 struct Session<'a> {
     endpoint: &'a Endpoint,
-    /// Whether other nodes are configured: a node still catching up is then skipped.
-    alternatives: bool,
+    /// Every configured node, this one included: with others, a node still catching up is
+    /// skipped, and a silent one is compared with them.
+    others: &'a [Endpoint],
     dialect: Option<CompatMode>,
     store: &'a Store,
     blocks: &'a mpsc::Sender<RawBlock>,
@@ -178,7 +195,7 @@ impl Session<'_> {
             .build()
             .map_err(rpc)?;
         let status = http.status().await.map_err(rpc)?;
-        if status.sync_info.catching_up && self.alternatives {
+        if status.sync_info.catching_up && self.others.len() > 1 {
             // A node still syncing lags the chain; another may not.
             return Err(SourceError::Rpc("the node is catching up".into()));
         }
@@ -237,6 +254,7 @@ impl Session<'_> {
             let mut heard = Instant::now();
             // Since when `/status` has shown a height not sent yet, with no event since.
             let mut behind_since: Option<Instant> = None;
+            let mut probed = Instant::now();
             let mut stall_check = tokio::time::interval(STALL_CHECK);
             stall_check.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
@@ -260,6 +278,10 @@ impl Session<'_> {
                         let head = self.latest(&http).await?;
                         let Some(head) = head.filter(|head| *head >= *next) else {
                             behind_since = None;
+                            if heard.elapsed() >= PROBE_AFTER && probed.elapsed() >= PROBE_AFTER {
+                                probed = Instant::now();
+                                self.probe_others(*next).await?;
+                            }
                             continue;
                         };
                         if let Some(at) = subscribed_at.filter(|at| *next <= *at) {
@@ -329,6 +351,32 @@ impl Session<'_> {
         .await;
         let _ = ws.close();
         result
+    }
+
+    /// Fails with [`SourceError::Behind`] if another configured node has the height
+    /// `next`, which this one has not: it is halted or lagging, not merely quiet.
+    async fn probe_others(&self, next: Height) -> Result<(), SourceError> {
+        for (index, other) in self.others.iter().enumerate() {
+            if other == self.endpoint {
+                continue;
+            }
+            let Ok(url) = other.http.parse() else {
+                continue;
+            };
+            let Ok(client) = HttpClient::builder(url).timeout(PROBE_TIMEOUT).build() else {
+                continue;
+            };
+            if let Ok(status) = client.status().await
+                && status.sync_info.latest_block_height.value() >= next.get()
+            {
+                return Err(SourceError::Behind {
+                    next: next.get(),
+                    ahead: index,
+                    other: other.http.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The node's latest height (None before its first block).
