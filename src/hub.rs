@@ -36,7 +36,15 @@ pub struct EncodedBlock {
 }
 
 impl EncodedBlock {
-    /// This block's frames on `stream`, ready for a subscriber.
+    /// This block's frames on `stream`.
+    pub fn frames(&self, stream: Stream) -> &[Frame] {
+        match stream {
+            Stream::Transactions => &self.transactions,
+            Stream::Blocks => std::slice::from_ref(&self.block),
+        }
+    }
+
+    /// This block's frames on `stream`, as a batch for the stream's ring.
     pub fn batch(&self, stream: Stream, received: Option<Instant>) -> Batch {
         Batch {
             height: self.height,

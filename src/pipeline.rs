@@ -9,7 +9,7 @@
 //! for all of them: while backfilling, the disk syncs once per batch, not once per block.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
@@ -56,19 +56,18 @@ pub async fn run(
         if raws.is_empty() {
             continue;
         }
-        let received: Vec<Option<Instant>> = raws.iter().map(|raw| raw.received).collect();
         let batch = Arc::new(std::mem::take(&mut raws));
         let judged = judge_until_done(&batch, threads, &metrics).await;
         let mut encoded = Vec::with_capacity(judged.len());
         let mut app_hash = String::new();
-        for (previous_app_hash, transactions, judged) in &judged {
+        for (raw, judged) in batch.iter().zip(&judged) {
             if let Some((height, ours)) = pending_check.take()
                 && judged.height == height.next()
-                && *previous_app_hash != ours
+                && raw.previous_app_hash != ours
             {
-                app_hash_mismatch(&metrics, height, &ours, previous_app_hash);
+                app_hash_mismatch(&metrics, height, &ours, &raw.previous_app_hash);
             }
-            metrics.record_seen(*transactions);
+            metrics.record_seen(raw.txs.len());
             report(judged, &metrics);
             match &judged.reported_app_hash {
                 Some(reported) if *reported != judged.app_hash => {
@@ -80,9 +79,11 @@ pub async fn run(
             app_hash.clone_from(&judged.app_hash);
             encoded.push(encode(judged));
         }
-        let encoded = store_until_done(&store, encoded, app_hash, &metrics).await;
-        for (block, received) in encoded.iter().zip(received) {
-            hub.publish(block, received);
+        let encoded = Arc::new(encoded);
+        if store_until_done(&store, &encoded, app_hash, &metrics).await {
+            for (block, raw) in encoded.iter().zip(batch.iter()) {
+                hub.publish(block, raw.received);
+            }
         }
         metrics.record_pipeline_ok();
     }
@@ -97,19 +98,13 @@ async fn judge_until_done(
     batch: &Arc<Vec<RawBlock>>,
     threads: usize,
     metrics: &Metrics,
-) -> Vec<(String, usize, JudgedBlock)> {
+) -> Vec<JudgedBlock> {
     loop {
         let blocks = batch.clone();
         let judged = tokio::task::spawn_blocking(move || {
             blocks
                 .iter()
-                .map(|raw| {
-                    (
-                        raw.previous_app_hash.clone(),
-                        raw.txs.len(),
-                        judge(raw, threads),
-                    )
-                })
+                .map(|raw| judge(raw, threads))
                 .collect::<Vec<_>>()
         })
         .await;
@@ -124,24 +119,24 @@ async fn judge_until_done(
     }
 }
 
-/// Stores `blocks`, retrying until it succeeds: nothing may be published unstored.
+/// Stores `blocks`, retrying until it succeeds: nothing may be published unstored. False
+/// when they must not be published at all (they repeat stored heights).
 async fn store_until_done(
     store: &Arc<Store>,
-    blocks: Vec<EncodedBlock>,
+    blocks: &Arc<Vec<EncodedBlock>>,
     app_hash: String,
     metrics: &Metrics,
-) -> Vec<EncodedBlock> {
-    let blocks = Arc::new(blocks);
+) -> bool {
     let app_hash: Arc<str> = app_hash.into();
     loop {
         let (store, task_blocks, hash) = (store.clone(), blocks.clone(), app_hash.clone());
         let stored = tokio::task::spawn_blocking(move || store.append(&task_blocks, &hash)).await;
         match stored {
-            Ok(Ok(())) => break,
+            Ok(Ok(())) => return true,
             Ok(Err(error @ StoreError::NotAfter { .. })) => {
                 // Retrying cannot help, and publishing would repeat a height.
                 error!(%error, "blocks dropped");
-                return Vec::new();
+                return false;
             }
             Ok(Err(error)) => {
                 metrics.record_pipeline_failure();
@@ -154,7 +149,6 @@ async fn store_until_done(
         }
         tokio::time::sleep(RETRY).await;
     }
-    Arc::try_unwrap(blocks).unwrap_or_else(|shared| (*shared).clone())
 }
 
 fn app_hash_mismatch(metrics: &Metrics, height: Height, ours: &str, node: &str) {

@@ -311,7 +311,7 @@ async fn send(
         }
         Outgoing::History(blocks) => {
             for block in &blocks {
-                for frame in block.batch(stream, None).frames.iter() {
+                for frame in block.frames(stream) {
                     socket.feed(Message::Text(frame.clone())).await?;
                 }
             }

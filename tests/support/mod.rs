@@ -282,33 +282,27 @@ pub async fn assert_no_more_texts(client: &mut Client, what: &str, quiet: Durati
     }
 }
 
-/// The `height` of every frame, in order.
-pub fn heights(frames: &[String]) -> Vec<u64> {
+/// `key` of every frame, in order, read by `get` (which returns None when it is missing or
+/// of another type).
+fn field<T>(frames: &[String], key: &str, get: impl Fn(&serde_json::Value) -> Option<T>) -> Vec<T> {
     frames
         .iter()
         .map(|frame| {
             let value: serde_json::Value = serde_json::from_str(frame)
                 .unwrap_or_else(|e| panic!("frame is not JSON ({e}): {frame}"));
-            value["height"]
-                .as_u64()
-                .unwrap_or_else(|| panic!("frame without a height: {frame}"))
+            get(&value[key]).unwrap_or_else(|| panic!("frame without a {key}: {frame}"))
         })
         .collect()
 }
 
+/// The `height` of every frame, in order.
+pub fn heights(frames: &[String]) -> Vec<u64> {
+    field(frames, "height", serde_json::Value::as_u64)
+}
+
 /// The `hash` of every block frame, in order.
 pub fn hashes(frames: &[String]) -> Vec<String> {
-    frames
-        .iter()
-        .map(|frame| {
-            let value: serde_json::Value = serde_json::from_str(frame)
-                .unwrap_or_else(|e| panic!("frame is not JSON ({e}): {frame}"));
-            value["hash"]
-                .as_str()
-                .unwrap_or_else(|| panic!("block frame without a hash: {frame}"))
-                .to_owned()
-        })
-        .collect()
+    field(frames, "hash", |v| v.as_str().map(str::to_owned))
 }
 
 /// `None` when `got` equals `expected` line for line, else a short report: the counts,
