@@ -24,15 +24,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use planetmint_stream::config::{NodeArgs, ServerArgs};
+use planetmint_stream::chain::Height;
 use planetmint_stream::parallel::available_threads;
-use planetmint_stream::server::Listeners;
-use planetmint_stream::service::{self, Source};
-use planetmint_stream::source::Height;
+use planetmint_stream::server::{Listeners, ServerSettings};
+use planetmint_stream::service;
 use planetmint_stream::source::chain_file::{parse_block, parse_status};
-use planetmint_stream::source::dialect_from_version;
+use planetmint_stream::source::dialect;
+use planetmint_stream::source::node::{Endpoint, Follow, NodeSettings};
 use planetmint_stream::store::Store;
-use planetmint_stream::validate::block::judge;
+use planetmint_stream::validate::judge::judge;
 
 // The test node's own tests are compiled out of a bench, leaving their imports unused.
 #[allow(dead_code, unused_imports)]
@@ -114,22 +114,17 @@ struct Run {
 /// Starts the service on `store` following `node` from `start`, and times how long until
 /// `last` is stored and the service is subscribed.
 async fn follow(node: &TestNode, store: Arc<Store>, start: Option<Height>, last: u64) -> Run {
-    let args = ServerArgs::loopback();
+    let args = ServerSettings::loopback();
     let listeners = Listeners::bind(&args).await.expect("bind");
-    let node_args = NodeArgs {
-        tendermint_host: "127.0.0.1".into(),
-        tendermint_port: node.addr().port(),
-        nodes: Vec::new(),
+    let settings = NodeSettings {
+        endpoints: vec![Endpoint::parse(&node.addr().to_string())],
         dialect: None,
     };
     let shutdown = CancellationToken::new();
     let subscribed_before = node.subscriptions().total;
     let began = Instant::now();
     let service = tokio::spawn(service::run(
-        Source::Node {
-            node: node_args,
-            start,
-        },
+        Follow { settings, start },
         store.clone(),
         args,
         listeners,
@@ -198,7 +193,7 @@ fn main() {
             let text = std::fs::read_to_string(&chain).expect("chain");
             let mut lines = text.lines();
             let status = parse_status(lines.next().expect("status")).expect("status");
-            let dialect = dialect_from_version(&status.node_info.version.to_string()).expect("dialect");
+            let dialect = dialect(None, &status.node_info.version.to_string()).expect("dialect");
             let raws: Vec<_> = lines
                 .enumerate()
                 .map(|(i, l)| parse_block(l, i + 2, dialect).expect("block"))

@@ -30,12 +30,11 @@ use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use planetmint_stream::config::ServerArgs;
-use planetmint_stream::hub::Hub;
-use planetmint_stream::metrics::Metrics;
-use planetmint_stream::server::{self, Listeners};
+use planetmint_stream::chain::{Height, RawBlock};
+use planetmint_stream::server::{Listeners, ServerSettings};
+use planetmint_stream::service;
 use planetmint_stream::source::chain_file::{parse_block, parse_status};
-use planetmint_stream::source::{Height, RawBlock, dialect_from_version};
+use planetmint_stream::source::{BlockSource, SourceContext, SourceError, dialect};
 use planetmint_stream::store::Store;
 use planetmint_stream::validate::validate;
 
@@ -88,7 +87,7 @@ fn valid_transactions() -> Vec<Vec<u8>> {
     let text = std::fs::read_to_string(path).expect("fixture chain");
     let mut lines = text.lines();
     let status = parse_status(lines.next().expect("status line")).expect("status");
-    let dialect = dialect_from_version(&status.node_info.version.to_string()).expect("dialect");
+    let dialect = dialect(None, &status.node_info.version.to_string()).expect("dialect");
     let mut pool = Vec::new();
     for (i, line) in lines.enumerate() {
         let block = parse_block(line, i + 2, dialect).expect("block line");
@@ -101,16 +100,33 @@ fn valid_transactions() -> Vec<Vec<u8>> {
     pool
 }
 
-fn server_args(queue: usize) -> ServerArgs {
-    ServerArgs {
-        idle_timeout: Duration::from_secs(300),
+fn server_args(queue: usize) -> ServerSettings {
+    let mut settings = ServerSettings {
         max_clients: 20_000,
-        queue,
-        ..ServerArgs::loopback()
+        subscriber_queue_blocks: queue,
+        ..ServerSettings::loopback()
+    };
+    settings.session.idle_timeout = Duration::from_secs(300);
+    settings
+}
+
+/// The blocks this tool makes, as a block source of the real service.
+struct Fed(mpsc::Receiver<RawBlock>);
+
+impl BlockSource for Fed {
+    async fn run(mut self, context: SourceContext) -> Result<(), SourceError> {
+        while let Some(block) = self.0.recv().await {
+            context
+                .blocks
+                .send(block)
+                .await
+                .map_err(|_| SourceError::Closed)?;
+        }
+        Ok(())
     }
 }
 
-/// A running server fed through the validate stage.
+/// The real service, fed by this tool.
 struct Service {
     blocks: mpsc::Sender<RawBlock>,
     ws: std::net::SocketAddr,
@@ -126,13 +142,12 @@ impl Drop for Service {
 }
 
 async fn start(queue: usize) -> Service {
-    let args = server_args(queue);
-    let metrics = Arc::new(Metrics::default());
-    let hub = Hub::new(args.queue, metrics.clone());
-    let listeners = Listeners::bind(&args).await.expect("bind");
+    let settings = server_args(queue);
+    let listeners = Listeners::bind(&settings).await.expect("bind");
     let ws = listeners.ws_addr().expect("address");
     let shutdown = CancellationToken::new();
-    let (blocks, rx) = mpsc::channel(planetmint_stream::source::BLOCK_QUEUE);
+    // No more than the pipeline's own queue waits here.
+    let (blocks, fed) = mpsc::channel(1);
     // A store on disk, as `serve` has: every block is committed (fsync) before it is sent.
     static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let data = std::env::temp_dir().join(format!(
@@ -141,15 +156,13 @@ async fn start(queue: usize) -> Service {
         STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let store = Arc::new(Store::open(&data, 1_000).expect("store"));
-    tokio::spawn(planetmint_stream::pipeline::run(
-        rx,
-        store.clone(),
-        hub.clone(),
-        metrics.clone(),
-        planetmint_stream::parallel::available_threads(),
+    tokio::spawn(service::run(
+        Fed(fed),
+        store,
+        settings,
+        listeners,
+        shutdown.clone(),
     ));
-    let token = shutdown.clone();
-    tokio::spawn(async move { server::serve(listeners, &args, hub, store, metrics, token).await });
     Service {
         blocks,
         ws,

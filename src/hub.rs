@@ -1,6 +1,6 @@
 //! Hub: encoded blocks in, frames out to every live subscriber of each stream.
 //!
-//! Each message is encoded once ([`encode`], by the validate stage, which stores the result
+//! Each message is encoded once (an [`EncodedBlock`], by the validate stage, which stores it
 //! before publishing it) into a [`Frame`] (a reference-counted UTF-8 buffer); a block's
 //! frames for a stream form one [`Batch`], put on a [`broadcast`] ring per stream. A
 //! subscriber is a cursor into that ring, so its outbound queue is its window of the ring,
@@ -13,49 +13,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::ws::Utf8Bytes;
-use serde::Serialize;
 use tokio::sync::broadcast;
 
+use crate::chain::Height;
 use crate::metrics::Metrics;
-use crate::source::Height;
-use crate::validate::block::JudgedBlock;
-
-/// One encoded WebSocket text message, shared by every subscriber.
-pub type Frame = Utf8Bytes;
-
-/// A block's messages on both streams, encoded once: what the store keeps and the hub
-/// fans out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncodedBlock {
-    pub height: Height,
-    /// One frame per published transaction, in block order.
-    pub transactions: Arc<[Frame]>,
-    /// The `valid_blocks` frame.
-    pub block: Frame,
-}
-
-impl EncodedBlock {
-    /// This block's frames on `stream`.
-    pub fn frames(&self, stream: Stream) -> &[Frame] {
-        match stream {
-            Stream::Transactions => &self.transactions,
-            Stream::Blocks => std::slice::from_ref(&self.block),
-        }
-    }
-
-    /// This block's frames on `stream`, as a batch for the stream's ring.
-    pub fn batch(&self, stream: Stream, received: Option<Instant>) -> Batch {
-        Batch {
-            height: self.height,
-            frames: match stream {
-                Stream::Transactions => self.transactions.clone(),
-                Stream::Blocks => Arc::new([self.block.clone()]),
-            },
-            received,
-        }
-    }
-}
+use crate::wire::{EncodedBlock, Frame, StreamKind};
 
 /// A block's frames for one stream, in order (possibly none: a block without published
 /// transactions still passes through the transactions ring, keeping both rings in step,
@@ -69,40 +31,18 @@ pub struct Batch {
     pub received: Option<Instant>,
 }
 
-/// The two streams of the Event Stream API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    /// `/api/v1/streams/valid_transactions`: one frame per published transaction.
-    Transactions,
-    /// `/api/v1/streams/valid_blocks`: one frame per block, empty blocks included.
-    Blocks,
-}
-
-impl Stream {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stream::Transactions => "valid_transactions",
-            Stream::Blocks => "valid_blocks",
+impl Batch {
+    /// `block`'s frames on `stream`.
+    fn of(block: &EncodedBlock, stream: StreamKind, received: Option<Instant>) -> Self {
+        Batch {
+            height: block.height,
+            frames: match stream {
+                StreamKind::Transactions => block.transactions.clone(),
+                StreamKind::Blocks => Arc::new([block.block.clone()]),
+            },
+            received,
         }
     }
-}
-
-/// The documented transaction message, plus Planetmint 2.x's `asset_ids` list so its
-/// existing clients keep working.
-#[derive(Serialize)]
-struct TransactionMessage<'a> {
-    transaction_id: String,
-    asset_id: Option<&'a str>,
-    asset_ids: &'a [String],
-    height: u64,
-}
-
-/// The block message: `hash` is Planetmint's app hash after the block.
-#[derive(Serialize)]
-struct BlockMessage<'a> {
-    height: u64,
-    hash: &'a str,
-    transaction_ids: Vec<String>,
 }
 
 /// The fan-out point. Cheap to clone; every clone publishes to the same rings.
@@ -124,10 +64,10 @@ impl Hub {
         }
     }
 
-    pub fn subscribe(&self, stream: Stream) -> broadcast::Receiver<Batch> {
+    pub fn subscribe(&self, stream: StreamKind) -> broadcast::Receiver<Batch> {
         match stream {
-            Stream::Transactions => self.transactions.subscribe(),
-            Stream::Blocks => self.blocks.subscribe(),
+            StreamKind::Transactions => self.transactions.subscribe(),
+            StreamKind::Blocks => self.blocks.subscribe(),
         }
     }
 
@@ -136,41 +76,11 @@ impl Hub {
         // No subscriber is not an error: the batch is simply not kept.
         let _ = self
             .transactions
-            .send(block.batch(Stream::Transactions, received));
-        let _ = self.blocks.send(block.batch(Stream::Blocks, received));
+            .send(Batch::of(block, StreamKind::Transactions, received));
+        let _ = self
+            .blocks
+            .send(Batch::of(block, StreamKind::Blocks, received));
         self.metrics
             .record_published(block.height, block.transactions.len());
     }
-}
-
-/// The messages of a judged block.
-pub fn encode(block: &JudgedBlock) -> EncodedBlock {
-    let height = block.height.get();
-    let transactions: Vec<Frame> = block
-        .published
-        .iter()
-        .map(|tx| {
-            to_frame(&TransactionMessage {
-                transaction_id: tx.id.to_string(),
-                asset_id: tx.asset_ids.first().map(String::as_str),
-                asset_ids: &tx.asset_ids,
-                height,
-            })
-        })
-        .collect();
-    EncodedBlock {
-        height: block.height,
-        transactions: transactions.into(),
-        block: to_frame(&BlockMessage {
-            height,
-            hash: &block.app_hash,
-            transaction_ids: block.published.iter().map(|tx| tx.id.to_string()).collect(),
-        }),
-    }
-}
-
-fn to_frame(message: &impl Serialize) -> Frame {
-    serde_json::to_string(message)
-        .expect("messages always serialize")
-        .into()
 }

@@ -1,33 +1,41 @@
 //! planetmint-stream: a validating event stream for Planetmint nodes.
 //!
-//! Layout, in the direction data flows:
+//! Layout, in the direction data flows (each stage imports only those before it and the
+//! shared types, never one after it):
 //!
-//! - [`source`]: CometBFT blocks in ([`source::node`] follows a live node,
-//!   [`source::chain_file`] replays a recorded one), [`source::RawBlock`]s out.
+//! - [`source`]: CometBFT blocks in ([`source::node`] follows live nodes,
+//!   [`source::chain_file`] replays a recorded chain), [`chain::RawBlock`]s out. Any
+//!   [`source::BlockSource`] can feed the service.
 //! - [`validate`]: the transaction core. Pure functions over the raw bytes a block carries:
-//!   Python-compatible JSON decoding, Planetmint's canonical serialization and SHA3 ids,
-//!   schema rules, crypto-condition verification, the [`validate::Verdict`], and per block
-//!   ([`validate::block`]) what is published and Planetmint's app hash.
-//! - [`pipeline`]: the validate stage's task: judges each block, logs and counts refusals,
-//!   cross-checks the app hash, stores the block, then hands it to the hub.
-//! - [`hub`]: encodes each message once and fans it out on a bounded ring per stream.
+//!   Python-compatible JSON decoding and Planetmint's canonical serialization
+//!   ([`validate::json`]), SHA3 ids and the transaction model ([`validate::model`]), schema
+//!   rules, crypto-condition verification, the [`validate::Verdict`], and per block
+//!   ([`validate::judge`]) what is published and Planetmint's app hash.
+//! - `pipeline`: the validate stage's task: judges each block, logs and counts refusals,
+//!   cross-checks the app hash, encodes the block's messages, stores them, then hands them
+//!   to the hub.
+//! - [`store`]: the cursor and the retained history, in redb; written before publishing.
+//! - [`hub`]: fans each block's frames out on a bounded ring per stream.
 //! - [`sessions`]: one task per WebSocket subscriber: history (when resuming) then live
-//!   frames out, pings, limits, close codes.
+//!   frames out, pings, limits, close codes; the hand-over is a pure [`sessions::Cursor`].
 //!
-//! Beside them: [`store`] (the cursor and the retained history, in redb), [`config`] (flags
-//! and environment), [`server`] (listeners, routes, client limit, `/health`, `/ready`,
-//! shutdown), [`service`] (wires the stages), [`metrics`] (counters), [`check`] (the
-//! `check` command) and [`parallel`] (order-keeping parallel map).
+//! Shared types, leaves that import nothing of ours: [`chain`] (`Height`, `RawBlock`) and
+//! [`wire`] (the stream messages, encoded once: `Frame`, `EncodedBlock`, `StreamKind`).
+//! Beside the stages: [`server`] (listeners, routes, client limit, `/health`, `/ready`,
+//! shutdown), [`service`] (wires the stages), [`metrics`] (counters, Prometheus text),
+//! [`check`] (the `check` command) and [`parallel`] (order-keeping parallel map). The
+//! binary (`main.rs`, `cli.rs`) turns flags into the stages' settings structs.
 
+pub mod chain;
 pub mod check;
-pub mod config;
 pub mod hub;
 pub mod metrics;
 pub mod parallel;
-pub mod pipeline;
+mod pipeline;
 pub mod server;
 pub mod service;
 pub mod sessions;
 pub mod source;
 pub mod store;
 pub mod validate;
+pub mod wire;

@@ -1,28 +1,34 @@
-//! The `planetmint-stream` binary: command-line parsing, logging, signals and exit codes;
-//! the work is in the library.
+//! The `planetmint-stream` binary: command-line parsing ([`cli`]), logging, signals and exit
+//! codes; the work is in the library.
 //!
-//! Exit status: 0 on success (and after SIGINT/SIGTERM), 1 when `check` finds an invalid
-//! transaction or a command fails at run time, 2 on a usage, configuration or I/O error.
+//! Exit status: 0 on success (and after SIGINT/SIGTERM); 1 when `check` finds an invalid
+//! transaction or the service fails at run time; 2 when the operator must change something
+//! before trying again: a flag, the data directory (another chain's, or locked by another
+//! process), or the chain file (missing, unreadable, not a chain file).
 
-use std::io::{self, BufReader};
+mod cli;
+
+use std::io::{self, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use planetmint_stream::chain::Height;
 use planetmint_stream::check::{self, Encoding};
-use planetmint_stream::config::{self, NodeArgs, ServerArgs, StoreArgs};
 use planetmint_stream::parallel;
-use planetmint_stream::server::Listeners;
-use planetmint_stream::service::{self, ServiceError, Source};
-use planetmint_stream::source::chain_file::{self, ReplayOptions};
-use planetmint_stream::source::{Height, SourceError};
-use planetmint_stream::store::Store;
+use planetmint_stream::server::{Listeners, ServerSettings};
+use planetmint_stream::service::{self, ServiceError};
+use planetmint_stream::source::chain_file::{self, Replay, ReplayOptions};
+use planetmint_stream::source::node::{Follow, NodeSettings};
+use planetmint_stream::source::{BlockSource, SourceError};
+use planetmint_stream::store::{Store, StoreError};
+
+use cli::{HistoryArgs, NodeArgs, ServerArgs, StoreArgs};
 
 #[derive(Parser)]
 #[command(version, about = "A validating event stream for Planetmint nodes")]
@@ -49,11 +55,10 @@ enum Command {
         /// Pause between blocks.
         #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
         interval: Duration,
-        /// Blocks kept (in memory) for clients resuming with `?from_height=N`.
-        #[arg(long, default_value_t = 10_000)]
-        history_blocks: u64,
+        #[command(flatten)]
+        history: HistoryArgs,
         /// RPC dialect (0.34, 0.37 or 0.38); the file's status names it when absent.
-        #[arg(long, value_parser = config::parse_dialect)]
+        #[arg(long, value_parser = cli::parse_dialect)]
         dialect: Option<tendermint_rpc::client::CompatMode>,
         #[command(flatten)]
         server: ServerArgs,
@@ -63,7 +68,7 @@ enum Command {
         #[command(flatten)]
         node: NodeArgs,
         /// First height to record.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         from: u64,
         /// Last height to record; the node's latest when absent.
         #[arg(long)]
@@ -87,15 +92,45 @@ enum Command {
     },
 }
 
-/// A failure worth exit status 2: the operator has to fix something before trying again.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct UsageError(String);
+/// Why the process failed: the error, and whether the operator must change something
+/// first (exit status 2) or it failed at run time (1).
+struct Failure {
+    error: anyhow::Error,
+    usage: bool,
+}
+
+impl Failure {
+    fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            error: error.into(),
+            usage: true,
+        }
+    }
+
+    fn runtime(error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            error: error.into(),
+            usage: false,
+        }
+    }
+}
+
+/// Log lines waiting for the writer thread before new ones are dropped: a reader of our
+/// output that stalls must cost lines, never stall the service or its shutdown.
+const LOG_BUFFER_LINES: usize = 16_384;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logging goes through a writer thread, lossy and bounded, and its write errors are
+    // ignored: standard error may be a pipe whose reader stopped reading or is gone (`| head`),
+    // and a failed or blocked write must not panic a task or hold a runtime thread.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_BUFFER_LINES)
+        .lossy(true)
+        .finish(io::stderr());
     tracing_subscriber::fmt()
-        .with_writer(io::stderr)
+        .with_writer(writer)
+        .log_internal_errors(false)
         // Colours only for a person at a terminal, not in log files and collectors.
         .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
         .with_env_filter(
@@ -105,76 +140,50 @@ fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(code) => code,
-        Err(error) if error.is::<UsageError>() || error.is::<io::Error>() => {
-            eprintln!("planetmint-stream: {error:#}");
-            ExitCode::from(2)
-        }
-        Err(error) => {
-            eprintln!("planetmint-stream: {error:#}");
-            ExitCode::from(1)
+        Err(failure) => {
+            // One line, and never a panic if standard error is gone.
+            let _ = writeln!(io::stderr(), "planetmint-stream: {:#}", failure.error);
+            ExitCode::from(if failure.usage { 2 } else { 1 })
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Check {
             file,
             json,
             threads,
-        } => {
-            let encoding = if json {
-                Encoding::Json
-            } else {
-                Encoding::Base64
-            };
-            let threads = threads.unwrap_or_else(parallel::available_threads);
-            let stdout = io::stdout().lock();
-            let summary = match file {
-                Some(path) => {
-                    let file = std::fs::File::open(&path)
-                        .map_err(|e| UsageError(format!("opening {}: {e}", path.display())))?;
-                    check::run(BufReader::new(file), stdout, encoding, threads)
-                }
-                None => check::run(io::stdin().lock(), stdout, encoding, threads),
-            }
-            .map_err(|e| UsageError(e.to_string()))?;
-            Ok(if summary.invalid == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => run_check(file, json, threads),
         Command::Serve {
             node,
             store,
             server,
         } => {
-            store.check().map_err(|e| UsageError(e.to_string()))?;
-            let start = store.start_height.and_then(Height::new);
-            let opened = Store::open(&store.data_dir, store.history_blocks)
-                .map_err(|e| UsageError(e.to_string()))?;
-            serve(Source::Node { node, start }, opened, server)
+            let settings = ServerSettings::try_from(server).map_err(Failure::usage)?;
+            let opened = Store::open(&store.data_dir, store.history.history_blocks)
+                .map_err(Failure::usage)?;
+            let source = Follow {
+                settings: NodeSettings::from(node),
+                start: store.start_height.and_then(Height::new),
+            };
+            on_runtime(async { serve(source, opened, settings).await })
         }
         Command::Replay {
             file,
             interval,
-            history_blocks,
+            history,
             dialect,
             server,
         } => {
-            if history_blocks == 0 {
-                return Err(UsageError("--history-blocks must be at least 1".into()).into());
-            }
-            let store = Store::in_memory(history_blocks).context("creating the store")?;
-            serve(
-                Source::Replay {
-                    path: file,
-                    options: ReplayOptions { interval, dialect },
-                },
-                store,
-                server,
-            )
+            let settings = ServerSettings::try_from(server).map_err(Failure::usage)?;
+            let store = Store::in_memory(history.history_blocks).map_err(Failure::runtime)?;
+            on_runtime(async {
+                let replay = Replay::open(&file, ReplayOptions { interval, dialect })
+                    .await
+                    .map_err(Failure::usage)?;
+                serve(replay, store, settings).await
+            })
         }
         Command::Record {
             node,
@@ -182,57 +191,107 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             to,
             out,
         } => {
-            let from =
-                Height::new(from).ok_or_else(|| UsageError("--from must be at least 1".into()))?;
-            let to = to
-                .map(|to| Height::new(to).filter(|to| *to >= from))
-                .map(|to| to.ok_or_else(|| UsageError("--to must be at least --from".into())))
-                .transpose()?;
-            let runtime = tokio::runtime::Runtime::new()?;
-            let written = runtime.block_on(async {
-                match out {
+            let from = Height::new(from).expect("clap checks --from");
+            let to = match to.map(|to| Height::new(to).filter(|to| *to >= from)) {
+                Some(None) => return Err(Failure::usage(UsageError::ToBeforeFrom)),
+                to => to.flatten(),
+            };
+            let node = NodeSettings::from(node);
+            on_runtime(async {
+                let endpoint = &node.endpoints[0];
+                let written = match out {
                     Some(path) => {
                         let mut file = tokio::fs::File::create(&path)
                             .await
-                            .map_err(|e| UsageError(format!("creating {}: {e}", path.display())))?;
-                        chain_file::record(&node, from, to, &mut file).await
+                            .map_err(|source| UsageError::Create { path, source })
+                            .map_err(Failure::usage)?;
+                        chain_file::record(endpoint, node.dialect, from, to, &mut file).await
                     }
-                    None => chain_file::record(&node, from, to, &mut tokio::io::stdout()).await,
+                    None => {
+                        let mut stdout = tokio::io::stdout();
+                        chain_file::record(endpoint, node.dialect, from, to, &mut stdout).await
+                    }
                 }
-                .context("recording")
-            })?;
-            info!(blocks = written, "recorded");
-            Ok(ExitCode::SUCCESS)
+                .map_err(Failure::runtime)?;
+                info!(blocks = written, "recorded");
+                Ok(ExitCode::SUCCESS)
+            })
         }
     }
 }
 
-fn serve(source: Source, store: Store, server: ServerArgs) -> anyhow::Result<ExitCode> {
-    server.check().map_err(|e| UsageError(e.to_string()))?;
-    let runtime = tokio::runtime::Runtime::new()?;
-    let served = runtime.block_on(async {
-        let listeners = Listeners::bind(&server)
-            .await
-            .map_err(|e| UsageError(e.to_string()))?;
-        let shutdown = CancellationToken::new();
-        tokio::spawn(cancel_on_signal(shutdown.clone()));
-        service::run(source, Arc::new(store), server, listeners, shutdown)
-            .await
-            .map_err(|e| match e {
-                // A store of another chain: the operator must choose the data directory.
-                ServiceError::Source(SourceError::Store(e)) => UsageError(e.to_string()).into(),
-                e => anyhow::Error::from(e),
-            })?;
-        info!("shut down");
-        Ok(ExitCode::SUCCESS)
-    });
+/// What the command line asks that cannot be done.
+#[derive(Debug, thiserror::Error)]
+enum UsageError {
+    #[error("--to must be at least --from")]
+    ToBeforeFrom,
+    #[error("cannot open {path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot create {path}: {source}")]
+    Create { path: PathBuf, source: io::Error },
+}
+
+fn run_check(
+    file: Option<PathBuf>,
+    json: bool,
+    threads: Option<usize>,
+) -> Result<ExitCode, Failure> {
+    let encoding = if json {
+        Encoding::Json
+    } else {
+        Encoding::Base64
+    };
+    let threads = threads.unwrap_or_else(parallel::available_threads);
+    let stdout = io::stdout().lock();
+    let summary = match file {
+        Some(path) => {
+            let file = std::fs::File::open(&path)
+                .map_err(|source| Failure::usage(UsageError::Open { path, source }))?;
+            check::run(BufReader::new(file), stdout, encoding, threads)
+        }
+        None => check::run(io::stdin().lock(), stdout, encoding, threads),
+    }
+    .map_err(Failure::usage)?;
+    Ok(if summary.invalid == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Runs `work` on a multi-threaded runtime.
+fn on_runtime(work: impl Future<Output = Result<ExitCode, Failure>>) -> Result<ExitCode, Failure> {
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    let done = runtime.block_on(work);
     // Blocking tasks (a block being validated, a commit) must not hold the exit past the
     // 5 s orchestrators allow after SIGTERM; the store is consistent at any point.
     runtime.shutdown_timeout(Duration::from_millis(500));
-    served
+    done
 }
 
-/// Cancels `shutdown` on SIGINT or SIGTERM.
+/// Serves the streams from `source` until a signal, or a failure of the source.
+async fn serve(
+    source: impl BlockSource,
+    store: Store,
+    settings: ServerSettings,
+) -> Result<ExitCode, Failure> {
+    let listeners = Listeners::bind(&settings).await.map_err(Failure::usage)?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    match service::run(source, Arc::new(store), settings, listeners, shutdown).await {
+        Ok(()) => {
+            info!("shut down");
+            Ok(ExitCode::SUCCESS)
+        }
+        // A store of another chain: the operator must choose the data directory.
+        Err(error @ ServiceError::Source(SourceError::Store(StoreError::OtherChain { .. }))) => {
+            Err(Failure::usage(error))
+        }
+        Err(error) => Err(Failure::runtime(error)),
+    }
+}
+
+/// Cancels `shutdown` on SIGINT or SIGTERM; cancelling comes first, saying so second.
 async fn cancel_on_signal(shutdown: CancellationToken) {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -246,9 +305,10 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
     };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => info!("SIGINT: shutting down"),
-        () = terminate => info!("SIGTERM: shutting down"),
-    }
+    let signal = tokio::select! {
+        _ = interrupt => "SIGINT",
+        () = terminate => "SIGTERM",
+    };
     shutdown.cancel();
+    info!(signal, "shutting down");
 }

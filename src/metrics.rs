@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::source::Height;
+use crate::chain::Height;
 
 /// Upper bounds (seconds) of the latency histogram's buckets: from a millisecond (an
 /// empty block to a local client) to ten seconds (the send timeout, beyond which the
@@ -79,17 +79,23 @@ pub struct Snapshot {
     pub app_hash_mismatches: u64,
 }
 
-/// Why a client connection was closed or refused, as counted.
+/// Why a subscription was refused before the WebSocket upgrade, as counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientEnd {
-    SlowConsumer,
-    IdleTimeout,
-    MessageTooBig,
+pub enum Refusal {
+    /// 503: the client limit is reached.
     TooManyClients,
+    /// 410: `from_height` is older than the retained history.
+    TooOld,
+}
+
+/// Why the service closed a subscriber's session, as counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    SlowConsumer,
     /// A resuming client whose next height was pruned from history before it got there.
     HistoryExpired,
-    /// A resume refused (410): `from_height` is older than the retained history.
-    TooOld,
+    MessageTooBig,
+    IdleTimeout,
 }
 
 #[derive(Default)]
@@ -218,14 +224,20 @@ impl Metrics {
         self.subscribers.fetch_sub(1, Relaxed);
     }
 
-    pub fn record_client_end(&self, end: ClientEnd) {
-        let counter = match end {
-            ClientEnd::SlowConsumer => &self.slow_consumers,
-            ClientEnd::IdleTimeout => &self.idle_timeouts,
-            ClientEnd::MessageTooBig => &self.oversized_messages,
-            ClientEnd::TooManyClients => &self.refused_clients,
-            ClientEnd::HistoryExpired => &self.history_expired,
-            ClientEnd::TooOld => &self.refused_resumes,
+    pub fn record_refusal(&self, refusal: Refusal) {
+        let counter = match refusal {
+            Refusal::TooManyClients => &self.refused_clients,
+            Refusal::TooOld => &self.refused_resumes,
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    pub fn record_close(&self, reason: CloseReason) {
+        let counter = match reason {
+            CloseReason::SlowConsumer => &self.slow_consumers,
+            CloseReason::IdleTimeout => &self.idle_timeouts,
+            CloseReason::MessageTooBig => &self.oversized_messages,
+            CloseReason::HistoryExpired => &self.history_expired,
         };
         counter.fetch_add(1, Relaxed);
     }

@@ -1,7 +1,7 @@
 //! The validate stage's task: [`RawBlock`]s in from the source's channel, encoded blocks
 //! out: first to the [`Store`], then to the [`Hub`].
 //!
-//! The judging itself is pure ([`crate::validate::block`]) and runs on blocking threads;
+//! The judging itself is pure ([`crate::validate::judge`]) and runs on blocking threads;
 //! this task owns what is stateful about it: logging and counting each refusal once,
 //! checking our app hash against the node's (as reported with the block on 0.38, or as
 //! carried by the next block's header), and the rule that a block is published only once
@@ -14,11 +14,17 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
-use crate::hub::{EncodedBlock, Hub, encode};
+use crate::chain::{Height, RawBlock};
+use crate::hub::Hub;
 use crate::metrics::Metrics;
-use crate::source::{BLOCK_QUEUE, Height, RawBlock};
 use crate::store::{Store, StoreError};
-use crate::validate::block::{JudgedBlock, Refusal, judge};
+use crate::validate::judge::{JudgedBlock, Refusal, judge};
+use crate::wire::{EncodedBlock, PublishedTx};
+
+/// Blocks in flight between the source and the validate stage. A block is validated in a few
+/// milliseconds, so a short queue is enough to overlap fetching with validating, and it
+/// keeps a slow validate stage pushing back on the source instead of buffering blocks.
+pub const BLOCK_QUEUE: usize = 4;
 
 /// Most blocks stored in one commit: what the source can have queued, plus the one in
 /// hand.
@@ -149,6 +155,24 @@ async fn store_until_done(
         }
         tokio::time::sleep(RETRY).await;
     }
+}
+
+/// The messages of a judged block.
+fn encode(judged: &JudgedBlock) -> EncodedBlock {
+    let ids: Vec<String> = judged
+        .published
+        .iter()
+        .map(|tx| tx.id.to_string())
+        .collect();
+    let published: Vec<PublishedTx> = ids
+        .iter()
+        .zip(&judged.published)
+        .map(|(id, tx)| PublishedTx {
+            id,
+            asset_ids: &tx.asset_ids,
+        })
+        .collect();
+    EncodedBlock::encode(judged.height, &judged.app_hash, &published)
 }
 
 fn app_hash_mismatch(metrics: &Metrics, height: Height, ours: &str, node: &str) {

@@ -28,12 +28,12 @@ use tokio_util::task::TaskTracker;
 use tower_http::cors::{Any, CorsLayer};
 use tracing::{info, warn};
 
-use crate::config::ServerArgs;
-use crate::hub::{Hub, Stream};
-use crate::metrics::{ClientEnd, Metrics};
-use crate::sessions::{self, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionConfig};
-use crate::source::Height;
+use crate::chain::Height;
+use crate::hub::Hub;
+use crate::metrics::{Metrics, Refusal};
+use crate::sessions::{self, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionSettings};
 use crate::store::Store;
+use crate::wire::StreamKind;
 
 /// How long shutdown waits for sessions to deliver their close frames. The process must
 /// be gone within 5 s of SIGTERM (what orchestrators wait before SIGKILL); this leaves a
@@ -47,6 +47,56 @@ const READ_BUFFER: usize = 4 << 10;
 
 pub const TRANSACTIONS_PATH: &str = "/api/v1/streams/valid_transactions";
 pub const BLOCKS_PATH: &str = "/api/v1/streams/valid_blocks";
+
+/// Most subscribers at once, by default: thousands of idle subscribers cost a few KiB each,
+/// and each live one a share of the fan-out; 10,000 keeps both well inside a small host.
+pub const DEFAULT_MAX_CLIENTS: usize = 10_000;
+
+/// Blocks a subscriber may fall behind, by default. Each stream's ring holds this many
+/// blocks' messages, shared by all subscribers (so a full ring costs what the last 16
+/// blocks' messages weigh, once, not per subscriber); 16 holds the ten full blocks a client
+/// may be allowed to lag, with room to spare.
+pub const DEFAULT_SUBSCRIBER_QUEUE_BLOCKS: usize = 16;
+
+/// `/ready` answers 503 while the node is more than this many blocks ahead of what is
+/// published, by default: a few blocks is a moment of validation; more is a backfill or a
+/// stall.
+pub const DEFAULT_MAX_LAG: u64 = 5;
+
+/// What the server needs to know: plain values, checked by whoever builds them (the
+/// command line does in `main`).
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// `host:port` the streams listen on (Planetmint's 9985).
+    pub ws_bind: String,
+    /// `host:port` of the API root, `/health`, `/ready` and `/metrics` (Planetmint's 9984).
+    pub api_bind: String,
+    /// `{scheme}://{host}:{port}` the API root tells clients the streams are at.
+    pub advertised_ws_url: String,
+    pub session: SessionSettings,
+    /// Most subscribers at once; further upgrades get 503.
+    pub max_clients: usize,
+    /// Blocks a subscriber may fall behind before it is closed as a slow consumer.
+    pub subscriber_queue_blocks: usize,
+    /// Blocks of lag `/ready` tolerates.
+    pub max_lag: u64,
+}
+
+impl ServerSettings {
+    /// The defaults, with both listeners on 127.0.0.1 and ephemeral ports: what tests and
+    /// the load tool run the server with.
+    pub fn loopback() -> Self {
+        ServerSettings {
+            ws_bind: "127.0.0.1:0".into(),
+            api_bind: "127.0.0.1:0".into(),
+            advertised_ws_url: "ws://localhost:9985".into(),
+            session: SessionSettings::DEFAULT,
+            max_clients: DEFAULT_MAX_CLIENTS,
+            subscriber_queue_blocks: DEFAULT_SUBSCRIBER_QUEUE_BLOCKS,
+            max_lag: DEFAULT_MAX_LAG,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -66,19 +116,15 @@ pub struct Listeners {
 }
 
 impl Listeners {
-    pub async fn bind(args: &ServerArgs) -> Result<Self, ServerError> {
+    pub async fn bind(settings: &ServerSettings) -> Result<Self, ServerError> {
         let bind = |addr: String, send_buffer: Option<u32>| async move {
             bind_listener(&addr, send_buffer)
                 .await
                 .map_err(|source| ServerError::Bind { addr, source })
         };
         Ok(Listeners {
-            api: bind(args.api_bind.clone(), None).await?,
-            ws: bind(
-                format!("{}:{}", args.ws_host, args.ws_port),
-                Some(STREAM_SEND_BUFFER),
-            )
-            .await?,
+            api: bind(settings.api_bind.clone(), None).await?,
+            ws: bind(settings.ws_bind.clone(), Some(STREAM_SEND_BUFFER)).await?,
         })
     }
 
@@ -126,7 +172,7 @@ struct StreamState {
     store: Arc<Store>,
     history_reads: Arc<Semaphore>,
     clients: Arc<Semaphore>,
-    session: SessionConfig,
+    session: SessionSettings,
     shutdown: CancellationToken,
     sessions: TaskTracker,
     metrics: Arc<Metrics>,
@@ -135,7 +181,7 @@ struct StreamState {
 /// Serves both listeners until `shutdown` is cancelled and the sessions have closed.
 pub async fn serve(
     listeners: Listeners,
-    args: &ServerArgs,
+    settings: &ServerSettings,
     hub: Hub,
     store: Arc<Store>,
     metrics: Arc<Metrics>,
@@ -146,8 +192,8 @@ pub async fn serve(
         hub,
         store,
         history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
-        clients: Arc::new(Semaphore::new(args.max_clients)),
-        session: args.session(),
+        clients: Arc::new(Semaphore::new(settings.max_clients)),
+        session: settings.session,
         shutdown: shutdown.clone(),
         sessions: sessions.clone(),
         metrics: metrics.clone(),
@@ -156,7 +202,7 @@ pub async fn serve(
         .route(TRANSACTIONS_PATH, get(transactions))
         .route(BLOCKS_PATH, get(blocks))
         .with_state(state);
-    let api = api_router(&args.advertised_ws_url(), args.max_lag, metrics);
+    let api = api_router(&settings.advertised_ws_url, settings.max_lag, metrics);
     info!(
         api = %listeners.api_addr().map_err(ServerError::Serve)?,
         streams = %listeners.ws_addr().map_err(ServerError::Serve)?,
@@ -189,18 +235,18 @@ async fn transactions(
     params: Params,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    subscribe(state, params, upgrade, Stream::Transactions)
+    subscribe(state, params, upgrade, StreamKind::Transactions)
 }
 
 async fn blocks(state: State<StreamState>, params: Params, upgrade: WebSocketUpgrade) -> Response {
-    subscribe(state, params, upgrade, Stream::Blocks)
+    subscribe(state, params, upgrade, StreamKind::Blocks)
 }
 
 fn subscribe(
     State(state): State<StreamState>,
     Query(params): Params,
     upgrade: WebSocketUpgrade,
-    stream: Stream,
+    stream: StreamKind,
 ) -> Response {
     let from = match params
         .get("from_height")
@@ -219,7 +265,7 @@ fn subscribe(
     if let (Some(from), Some(first)) = (from, state.store.first_height())
         && from < first
     {
-        state.metrics.record_client_end(ClientEnd::TooOld);
+        state.metrics.record_refusal(Refusal::TooOld);
         info!(stream = stream.as_str(), %from, %first, "refused resume: older than the history");
         return (
             StatusCode::GONE,
@@ -230,7 +276,7 @@ fn subscribe(
             .into_response();
     }
     let Ok(permit) = state.clients.clone().try_acquire_owned() else {
-        state.metrics.record_client_end(ClientEnd::TooManyClients);
+        state.metrics.record_refusal(Refusal::TooManyClients);
         warn!(
             stream = stream.as_str(),
             "refused subscriber: client limit reached"

@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use redb::backends::InMemoryBackend;
 use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition};
 
-use crate::hub::{EncodedBlock, Frame};
-use crate::source::Height;
+use crate::chain::Height;
+use crate::wire::{EncodedBlock, Frame};
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -78,7 +78,9 @@ pub struct Store {
     last: AtomicU64,
     first: AtomicU64,
     chain_id: Mutex<Option<String>>,
-    app_hash: Option<String>,
+    /// Our app hash after the last stored block, mirrored like `last`: the validate stage
+    /// checks the next block's header against it, across restarts too.
+    app_hash: Mutex<Option<String>>,
 }
 
 impl Store {
@@ -137,7 +139,7 @@ impl Store {
             last: AtomicU64::new(last),
             first: AtomicU64::new(first),
             chain_id: Mutex::new(chain_id),
-            app_hash,
+            app_hash: Mutex::new(app_hash),
         })
     }
 
@@ -151,20 +153,20 @@ impl Store {
         Height::new(self.first.load(Relaxed))
     }
 
-    /// Planetmint's app hash after the last block stored when the store was opened: the
-    /// validate stage checks the next block's header against it, across restarts.
+    /// Planetmint's app hash after the last stored block (as we computed it): the next
+    /// block's header must carry it.
     pub fn last_app_hash(&self) -> Option<String> {
-        self.app_hash.clone()
+        lock(&self.app_hash).clone()
     }
 
     pub fn chain_id(&self) -> Option<String> {
-        self.lock_chain().clone()
+        lock(&self.chain_id).clone()
     }
 
     /// Binds the store to the node's chain on first use; a store of another chain is
     /// refused, so two chains' heights are never mixed.
     pub fn claim_chain(&self, node_chain: &str) -> Result<(), StoreError> {
-        let mut chain = self.lock_chain();
+        let mut chain = lock(&self.chain_id);
         match chain.as_deref() {
             Some(stored) if stored == node_chain => Ok(()),
             Some(stored) => Err(StoreError::OtherChain {
@@ -183,10 +185,6 @@ impl Store {
                 Ok(())
             }
         }
-    }
-
-    fn lock_chain(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.chain_id.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Stores consecutive blocks after the last stored one, and `app_hash` (ours after the
@@ -230,6 +228,7 @@ impl Store {
         self.first
             .store(first.max(last.saturating_sub(self.history) + 1), Relaxed);
         self.last.store(newest.height.get(), Relaxed);
+        *lock(&self.app_hash) = Some(app_hash.to_owned());
         Ok(())
     }
 
@@ -259,6 +258,11 @@ impl Store {
         }
         Ok(blocks)
     }
+}
+
+/// A poisoned lock still holds a whole value: every update is one assignment.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
@@ -297,6 +301,8 @@ mod tests {
         );
         store.append(&[block(3, 0), block(4, 5)], "hash-4").unwrap();
         store.append(&[block(5, 2)], "hash-5").unwrap();
+        // The app hash follows every commit, not only the one before opening.
+        assert_eq!(store.last_app_hash().as_deref(), Some("hash-5"));
         assert_eq!(store.last_height(), Height::new(5));
         assert_eq!(store.first_height(), Height::new(3));
         let from_one = store.read(Height::new(1).unwrap(), usize::MAX).unwrap();

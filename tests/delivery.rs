@@ -17,9 +17,12 @@ use serde_json::Value;
 use tokio::time::{Instant, timeout_at};
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use planetmint_stream::config::NodeArgs;
-use planetmint_stream::service::{ServiceError, Source};
+use planetmint_stream::chain::Height;
+use planetmint_stream::server::ServerSettings;
+use planetmint_stream::service::ServiceError;
 use planetmint_stream::source::SourceError;
+use planetmint_stream::source::chain_file::{Replay, ReplayOptions};
+use planetmint_stream::source::node::{Endpoint, Follow, NodeSettings};
 use planetmint_stream::store::{Store, StoreError};
 
 use support::*;
@@ -144,7 +147,7 @@ impl Follower {
 }
 
 /// A node on [`CHAIN`] and the service following it (fresh in-memory store), subscribed.
-async fn node_and_service(args: planetmint_stream::config::ServerArgs) -> (TestNode, Service) {
+async fn node_and_service(args: ServerSettings) -> (TestNode, Service) {
     let node = TestNode::start(CHAIN).await;
     let service = Service::follow(&node, args).await;
     node.wait_for("the service to subscribe", |s| s.active == 1)
@@ -271,8 +274,8 @@ async fn refused(addr: SocketAddr, path: &str) -> (u16, String) {
 async fn resume_beyond_history_is_refused() {
     let node = TestNode::start(CHAIN).await;
     let store = Arc::new(Store::in_memory(5).expect("store"));
-    let source = Source::Node {
-        node: node_args(&node),
+    let source = Follow {
+        settings: node_args(&node),
         start: None,
     };
     let service = Service::start_with(source, store, server_args()).await;
@@ -408,8 +411,8 @@ async fn a_store_of_another_chain_is_refused() {
     node.produce_until(2);
     let store = Arc::new(Store::in_memory(10).expect("store"));
     store.claim_chain("another-chain").expect("claim");
-    let source = Source::Node {
-        node: node_args(&node),
+    let source = Follow {
+        settings: node_args(&node),
         start: None,
     };
     let service = Service::start_with(source, store.clone(), server_args()).await;
@@ -430,9 +433,9 @@ async fn a_store_of_another_chain_is_refused() {
 async fn start_height_one_streams_the_whole_chain() {
     let node = TestNode::start(CHAIN).await;
     node.produce_until(BEFORE_BIG);
-    let source = Source::Node {
-        node: node_args(&node),
-        start: planetmint_stream::source::Height::new(1),
+    let source = Follow {
+        settings: node_args(&node),
+        start: Height::new(1),
     };
     let store = memory_store();
     let service = Service::start_with(source, store.clone(), server_args()).await;
@@ -456,14 +459,21 @@ async fn fails_over_to_the_next_node() {
         first.produce_until(height);
         second.produce_until(height);
     };
-    let node = NodeArgs {
-        nodes: vec![
-            first.addr().to_string(),
-            format!("http://{}", second.addr()),
+    let settings = NodeSettings {
+        endpoints: vec![
+            Endpoint::parse(&first.addr().to_string()),
+            Endpoint::parse(&format!("http://{}", second.addr())),
         ],
         ..node_args(&first)
     };
-    let service = Service::start(Source::Node { node, start: None }, server_args()).await;
+    let service = Service::start(
+        Follow {
+            settings,
+            start: None,
+        },
+        server_args(),
+    )
+    .await;
     first
         .wait_for("the service to subscribe to the first node", |s| {
             s.active == 1
@@ -839,13 +849,11 @@ async fn a_missing_height_does_not_stop_resuming_clients() {
         .collect();
     let path = data.path().join("damaged.chain.jsonl");
     std::fs::write(&path, damaged.join("\n") + "\n").expect("writing the chain");
-    let source = Source::Replay {
-        path,
-        options: planetmint_stream::source::chain_file::ReplayOptions {
-            interval: Duration::from_millis(10),
-            dialect: None,
-        },
+    let options = ReplayOptions {
+        interval: Duration::from_millis(10),
+        dialect: None,
     };
+    let source = Replay::open(&path, options).await.expect("a chain file");
     let service = Service::start(source, server_args()).await;
     // Live from whichever block comes next: it sees height 6 follow 4.
     let mut live = connect(service.ws, BLOCKS).await;
@@ -889,11 +897,20 @@ async fn a_missing_height_does_not_stop_resuming_clients() {
 async fn leaves_a_halted_node_for_one_ahead() {
     let halted = TestNode::start(CHAIN).await;
     let going = TestNode::start(CHAIN).await;
-    let node = NodeArgs {
-        nodes: vec![halted.addr().to_string(), going.addr().to_string()],
+    let settings = NodeSettings {
+        endpoints: [&halted, &going]
+            .map(|node| Endpoint::parse(&node.addr().to_string()))
+            .into(),
         ..node_args(&halted)
     };
-    let service = Service::start(Source::Node { node, start: None }, server_args()).await;
+    let service = Service::start(
+        Follow {
+            settings,
+            start: None,
+        },
+        server_args(),
+    )
+    .await;
     halted
         .wait_for("the service to subscribe to the first node", |s| {
             s.active == 1

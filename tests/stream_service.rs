@@ -16,13 +16,15 @@ use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 
-use planetmint_stream::hub::{self, Hub};
+use planetmint_stream::chain::Height;
+use planetmint_stream::hub::Hub;
 use planetmint_stream::metrics::Metrics;
+use planetmint_stream::server::ServerSettings;
 use planetmint_stream::server::{self, Listeners};
-use planetmint_stream::source::Height;
+use planetmint_stream::sessions::SessionSettings;
 use planetmint_stream::source::chain_file;
 use planetmint_stream::validate::TxId;
-use planetmint_stream::validate::block::{JudgedBlock, Published};
+use planetmint_stream::wire::{EncodedBlock, PublishedTx};
 
 use support::*;
 
@@ -255,10 +257,10 @@ async fn survives_node_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_root_cors_and_metrics() {
     let node = TestNode::start(CHAINS[1]).await;
-    let mut args = server_args();
-    args.advertised_scheme = "wss".into();
-    args.advertised_host = "example.org".into();
-    args.advertised_port = 443;
+    let args = ServerSettings {
+        advertised_ws_url: "wss://example.org:443".into(),
+        ..server_args()
+    };
     let service = Service::follow(&node, args).await;
     let http = reqwest::Client::new();
     let get = |url: String| {
@@ -368,11 +370,14 @@ async fn api_root_cors_and_metrics() {
     service.shut_down().await;
 }
 
-fn pinging_args(ping_ms: u64, idle_ms: u64) -> planetmint_stream::config::ServerArgs {
-    let mut args = server_args();
-    args.ping_interval = Duration::from_millis(ping_ms);
-    args.idle_timeout = Duration::from_millis(idle_ms);
-    args
+fn pinging_args(ping_ms: u64, idle_ms: u64) -> ServerSettings {
+    ServerSettings {
+        session: SessionSettings {
+            ping_interval: Duration::from_millis(ping_ms),
+            idle_timeout: Duration::from_millis(idle_ms),
+        },
+        ..server_args()
+    }
 }
 
 /// (c) The server pings every subscriber.
@@ -611,24 +616,22 @@ async fn binary_exits_cleanly_on_sigterm() {
 }
 
 /// A block of `transactions` published transactions of 20 asset ids each (~1.5 KB frames).
-fn big_block(height: u64, transactions: usize) -> JudgedBlock {
-    let published = (0..transactions)
-        .map(|i| Published {
-            id: TxId::of(format!("tx {height} {i}").as_bytes()),
-            asset_ids: (0..20)
+fn big_block(height: u64, transactions: usize) -> EncodedBlock {
+    let published: Vec<(String, Vec<String>)> = (0..transactions)
+        .map(|i| {
+            let id = TxId::of(format!("tx {height} {i}").as_bytes()).to_string();
+            let assets = (0..20)
                 .map(|k| format!("{height:016x}{i:016x}{k:032x}"))
-                .collect(),
-            unverifiable: false,
+                .collect();
+            (id, assets)
         })
         .collect();
-    JudgedBlock {
-        height: Height::new(height).expect("positive height"),
-        published,
-        refused: Vec::new(),
-        app_hash: "ab".repeat(32),
-        reported_app_hash: None,
-        accepted_without_id: 0,
-    }
+    let published: Vec<PublishedTx> = published
+        .iter()
+        .map(|(id, asset_ids)| PublishedTx { id, asset_ids })
+        .collect();
+    let height = Height::new(height).expect("positive height");
+    EncodedBlock::encode(height, &"ab".repeat(32), &published)
 }
 
 /// (g) A client that reads slowly is closed with 1008 "slow consumer" while a fast client
@@ -643,18 +646,20 @@ fn big_block(height: u64, transactions: usize) -> JudgedBlock {
 async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
     const BLOCKS_PUBLISHED: u64 = 10;
     const PER_BLOCK: usize = 500;
-    let mut args = server_args();
-    args.queue = 1;
+    let args = ServerSettings {
+        subscriber_queue_blocks: 1,
+        ..server_args()
+    };
     let listeners = Listeners::bind(&args).await.expect("binding");
     let ws = listeners.ws_addr().expect("ws address");
     let metrics = Arc::new(Metrics::default());
-    let hub = Hub::new(args.queue, metrics.clone());
+    let hub = Hub::new(args.subscriber_queue_blocks, metrics.clone());
     let shutdown = CancellationToken::new();
     let server = tokio::spawn({
         let (hub, metrics, shutdown) = (hub.clone(), metrics.clone(), shutdown.clone());
         async move { server::serve(listeners, &args, hub, memory_store(), metrics, shutdown).await }
     });
-    let blocks: Vec<JudgedBlock> = (1..=BLOCKS_PUBLISHED)
+    let blocks: Vec<EncodedBlock> = (1..=BLOCKS_PUBLISHED)
         .map(|h| big_block(h, PER_BLOCK))
         .collect();
 
@@ -697,8 +702,7 @@ async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
     let mut worst = Duration::ZERO;
     for block in &blocks {
         let height = block.height;
-        let encoded = hub::encode(block);
-        let expected: Vec<String> = encoded
+        let expected: Vec<String> = block
             .transactions
             .iter()
             .map(|f| f.as_str().to_owned())
@@ -709,7 +713,7 @@ async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
             expected[0].len()
         );
         let published = Instant::now();
-        hub.publish(&encoded, None);
+        hub.publish(block, None);
         let got = collect_texts(&mut fast, PER_BLOCK, Duration::from_secs(5)).await;
         let took = published.elapsed();
         worst = worst.max(took);
@@ -768,7 +772,13 @@ async fn record_reproduces_the_chain_files() {
         let mut out = Vec::new();
         let written = timeout(
             Duration::from_secs(20),
-            chain_file::record(&node_args(&node), Height::new(1).unwrap(), None, &mut out),
+            chain_file::record(
+                &node_args(&node).endpoints[0],
+                None,
+                Height::new(1).unwrap(),
+                None,
+                &mut out,
+            ),
         )
         .await
         .expect("record timed out")

@@ -7,10 +7,12 @@
 //! file is parsed exactly as a live reply would be, by `tendermint-rpc` in the dialect its
 //! status names.
 //!
-//! In (replay): a file. Out: [`RawBlock`]s on the pipeline's channel. In (record): a node's
-//! HTTP RPC. Out: a file.
+//! In (replay): a file. Out: [`RawBlock`]s on the pipeline's channel. A file that cannot
+//! be opened, or whose first line is not a status, is refused by [`Replay::open`] before
+//! anything is served; a later line that does not parse is logged and skipped. In
+//! (record): a node's HTTP RPC. Out: a file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -18,14 +20,57 @@ use serde_json::value::RawValue;
 use tendermint_rpc::Response as _;
 use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::endpoint::{block, block_results, status};
-use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio::fs::File;
+use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader, Lines};
 use tracing::{error, info, warn};
 
-use super::{Height, RawBlock, SourceError, dialect_from_version};
-use crate::config::NodeArgs;
-use crate::metrics::{Metrics, NodeInfo};
+use super::node::Endpoint;
+use super::{BlockSource, SourceContext, SourceError, dialect, raw_block};
+use crate::chain::{Height, RawBlock};
+use crate::metrics::NodeInfo;
+
+/// What is wrong with a chain file, or with recording one.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainFileError {
+    #[error("cannot open the chain file {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("chain file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("chain file is empty: line 1 must be the node's status")]
+    Empty,
+    #[error("chain file line {line}: {source}")]
+    Json {
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// (Boxed: the RPC library's error carries a trace, and would make every `Result` of
+    /// this module as large.)
+    #[error("chain file line {line}: {source}")]
+    Reply {
+        line: usize,
+        #[source]
+        source: Box<tendermint_rpc::Error>,
+    },
+    #[error("chain file line {line}: the heights of the line, block and results differ")]
+    Heights { line: usize },
+    #[error("fetching {url}: {source}")]
+    Fetch {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("the node's reply to {url}: {source}")]
+    NodeReply {
+        url: String,
+        #[source]
+        source: Box<tendermint_rpc::Error>,
+    },
+}
 
 #[derive(Deserialize)]
 struct StatusLine<'a> {
@@ -43,10 +88,13 @@ struct BlockLine<'a> {
 }
 
 /// Parses line 1: the node's status, which names the dialect.
-pub fn parse_status(line: &str) -> Result<status::Response, SourceError> {
-    let bad = |what: String| SourceError::ChainFile { line: 1, what };
-    let parsed: StatusLine = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
-    status::Response::from_string(parsed.status.get()).map_err(|e| bad(e.to_string()))
+pub fn parse_status(line: &str) -> Result<status::Response, ChainFileError> {
+    let parsed: StatusLine =
+        serde_json::from_str(line).map_err(|source| ChainFileError::Json { line: 1, source })?;
+    status::Response::from_string(parsed.status.get()).map_err(|source| ChainFileError::Reply {
+        line: 1,
+        source: Box::new(source),
+    })
 }
 
 /// Parses one block line in `dialect`.
@@ -55,22 +103,22 @@ pub fn parse_block(
     number: usize,
     dialect: CompatMode,
 ) -> Result<RawBlock, SourceError> {
-    let bad = |what: String| SourceError::ChainFile { line: number, what };
-    let parsed: BlockLine = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
-    let block = block::Response::from_string(parsed.block.get()).map_err(|e| bad(e.to_string()))?;
-    let results =
-        parse_block_results(parsed.block_results.get(), dialect).map_err(|e| bad(e.to_string()))?;
+    let reply = |source| ChainFileError::Reply {
+        line: number,
+        source: Box::new(source),
+    };
+    let parsed: BlockLine = serde_json::from_str(line).map_err(|source| ChainFileError::Json {
+        line: number,
+        source,
+    })?;
+    let block = block::Response::from_string(parsed.block.get()).map_err(reply)?;
+    let results = parse_block_results(parsed.block_results.get(), dialect).map_err(reply)?;
     if block.block.header.height.value() != parsed.height
         || results.height != block.block.header.height
     {
-        return Err(bad("heights of the line, block and results differ".into()));
+        return Err(ChainFileError::Heights { line: number }.into());
     }
-    let app_hash = (dialect == CompatMode::V0_38).then_some(&results.app_hash);
-    RawBlock::new(
-        &block.block,
-        results.txs_results.as_deref().unwrap_or_default(),
-        app_hash,
-    )
+    raw_block(&block.block, &results, dialect)
 }
 
 /// `/block_results` replies differ by dialect: 0.34 has `DeliverTx` results.
@@ -95,133 +143,170 @@ pub struct ReplayOptions {
     pub dialect: Option<CompatMode>,
 }
 
-/// Replays `path` into `blocks` until the file ends, the pipeline closes, or `shutdown`.
-/// A line that does not parse is logged and skipped. `metrics` hears of each height, as
-/// the node's latest, and of the file as the node followed.
-pub async fn replay(
-    path: &Path,
-    options: ReplayOptions,
-    blocks: mpsc::Sender<RawBlock>,
-    metrics: &Metrics,
-    shutdown: CancellationToken,
-) -> Result<(), SourceError> {
-    let file = tokio::fs::File::open(path).await?;
-    let mut lines = BufReader::new(file).lines();
-    let first = lines.next_line().await?.ok_or(SourceError::ChainFile {
-        line: 1,
-        what: "empty file".into(),
-    })?;
-    let status = parse_status(&first)?;
-    let dialect = match options.dialect {
-        Some(dialect) => dialect,
-        None => dialect_from_version(&status.node_info.version.to_string())?,
-    };
-    let chain_id = status.node_info.network.to_string();
-    info!(path = %path.display(), %dialect, chain = %chain_id, "replaying chain file");
-    metrics.record_node(Some(NodeInfo {
-        url: path.display().to_string(),
-        dialect: dialect.to_string(),
-        chain_id,
-    }));
-    let mut number = 1;
-    let mut last: Option<Height> = None;
-    while let Some(line) = lines.next_line().await? {
-        number += 1;
-        let block = match parse_block(&line, number, dialect) {
-            Ok(block) => block,
-            Err(e) => {
-                error!(error = %e, "skipping chain file line");
-                continue;
-            }
-        };
-        if last.is_some_and(|last| block.height <= last) {
-            warn!(height = %block.height, line = number, "skipping block: height not increasing");
-            continue;
-        }
-        last = Some(block.height);
-        metrics.record_node_height(block.height);
-        tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            sent = blocks.send(block) => if sent.is_err() { return Err(SourceError::Closed) },
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            () = tokio::time::sleep(options.interval) => {}
-        }
-    }
-    info!("chain file replayed");
-    Ok(())
+/// An opened chain file, its status read: the source that replays it.
+pub struct Replay {
+    path: PathBuf,
+    lines: Lines<BufReader<File>>,
+    dialect: CompatMode,
+    chain_id: String,
+    interval: Duration,
 }
 
-/// How long `record` waits for a node that has not stored a block's results yet, between
-/// its attempts, and how many attempts it makes: results lag a block by one commit.
-const RESULTS_RETRY: Duration = Duration::from_millis(500);
-const RESULTS_ATTEMPTS: u32 = 20;
+impl Replay {
+    /// Opens `path` and reads its status line; a missing or unreadable file, or a first
+    /// line that is not a status, is refused here, before anything is served.
+    pub async fn open(path: &Path, options: ReplayOptions) -> Result<Replay, SourceError> {
+        let file = File::open(path)
+            .await
+            .map_err(|source| ChainFileError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        let mut lines = BufReader::new(file).lines();
+        let first = lines
+            .next_line()
+            .await
+            .map_err(ChainFileError::from)?
+            .ok_or(ChainFileError::Empty)?;
+        let status = parse_status(&first)?;
+        Ok(Replay {
+            path: path.to_owned(),
+            lines,
+            dialect: dialect(options.dialect, &status.node_info.version.to_string())?,
+            chain_id: status.node_info.network.to_string(),
+            interval: options.interval,
+        })
+    }
+}
+
+impl BlockSource for Replay {
+    /// Replays the file until it ends, the pipeline closes, or shutdown. Blocks at or below
+    /// the store's last height are skipped. Reading failing midway is logged, and the
+    /// streams stay up for the clients that have them.
+    async fn run(mut self, context: SourceContext) -> Result<(), SourceError> {
+        let path = self.path.display().to_string();
+        info!(path, dialect = %self.dialect, chain = %self.chain_id, "replaying chain file");
+        context.metrics.record_node(Some(NodeInfo {
+            url: path.clone(),
+            dialect: self.dialect.to_string(),
+            chain_id: self.chain_id.clone(),
+        }));
+        match self.replay(&context).await {
+            Err(SourceError::ChainFile(error)) => {
+                error!(%error, path, "replay stopped");
+                Ok(())
+            }
+            replayed => replayed,
+        }
+    }
+}
+
+impl Replay {
+    async fn replay(&mut self, context: &SourceContext) -> Result<(), SourceError> {
+        let mut number = 1;
+        let mut last = context.store.last_height();
+        while let Some(line) = self.lines.next_line().await.map_err(ChainFileError::from)? {
+            number += 1;
+            let block = match parse_block(&line, number, self.dialect) {
+                Ok(block) => block,
+                Err(error) => {
+                    error!(%error, "skipping chain file line");
+                    continue;
+                }
+            };
+            if last.is_some_and(|last| block.height <= last) {
+                warn!(height = %block.height, line = number, "skipping block: height not after the last one");
+                continue;
+            }
+            last = Some(block.height);
+            context.metrics.record_node_height(block.height);
+            tokio::select! {
+                () = context.shutdown.cancelled() => return Ok(()),
+                sent = context.blocks.send(block) => if sent.is_err() { return Err(SourceError::Closed) },
+            }
+            tokio::select! {
+                () = context.shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(self.interval) => {}
+            }
+        }
+        info!("chain file replayed");
+        Ok(())
+    }
+}
+
+/// Bounds each request `record` makes: a node answers from disk, so 30 s is a hung node.
+const RECORD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Writes a chain file of heights `from..=to` (to the node's latest height when `to` is
-/// absent) from the node's HTTP RPC.
+/// absent) from `node`'s HTTP RPC, in `dialect` (or the one its status names).
 pub async fn record(
-    node: &NodeArgs,
+    node: &Endpoint,
+    dialect_flag: Option<CompatMode>,
     from: Height,
     to: Option<Height>,
     out: &mut (impl AsyncWrite + Unpin),
 ) -> Result<u64, SourceError> {
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
+        .timeout(RECORD_TIMEOUT)
         .build()
-        .map_err(|e| SourceError::Rpc(e.to_string()))?;
-    let base = node.http_url();
+        .map_err(|source| ChainFileError::Fetch {
+            url: node.http.clone(),
+            source,
+        })?;
     let get = |path: String| {
         let client = client.clone();
-        let url = format!("{base}{path}");
+        let url = format!("{}{path}", node.http);
         async move {
-            let text = client
-                .get(&url)
-                .send()
-                .await
-                .and_then(|r| r.error_for_status())
-                .map_err(|e| SourceError::Rpc(format!("{url}: {e}")))?
-                .text()
-                .await
-                .map_err(|e| SourceError::Rpc(format!("{url}: {e}")))?;
-            Ok::<String, SourceError>(compact(&text))
+            let fetched = async {
+                client
+                    .get(&url)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .text()
+                    .await
+            };
+            match fetched.await {
+                Ok(text) => Ok(compact(&text)),
+                Err(source) => Err(ChainFileError::Fetch { url, source }),
+            }
+        }
+    };
+    let reply = |url: &str| {
+        let url = url.to_owned();
+        move |source| ChainFileError::NodeReply {
+            url,
+            source: Box::new(source),
         }
     };
     let status_text = get("/status".into()).await?;
-    let status =
-        status::Response::from_string(&status_text).map_err(|e| SourceError::Rpc(e.to_string()))?;
-    let dialect = match node.dialect {
-        Some(dialect) => dialect,
-        None => dialect_from_version(&status.node_info.version.to_string())?,
-    };
+    let status = status::Response::from_string(&status_text).map_err(reply("/status"))?;
+    let dialect = dialect(dialect_flag, &status.node_info.version.to_string())?;
     let to = to.map_or(status.sync_info.latest_block_height.value(), Height::get);
     out.write_all(format!("{{\"status\":{status_text}}}\n").as_bytes())
-        .await?;
+        .await
+        .map_err(ChainFileError::from)?;
     let mut written = 0;
     for height in from.get()..=to {
-        let block = get(format!("/block?height={height}")).await?;
-        block::Response::from_string(&block).map_err(|e| SourceError::Rpc(e.to_string()))?;
-        let mut attempt = 0;
-        let results = loop {
-            let results = get(format!("/block_results?height={height}")).await?;
-            match parse_block_results(&results, dialect) {
-                Ok(_) => break results,
-                Err(e) if attempt + 1 < RESULTS_ATTEMPTS => {
-                    attempt += 1;
-                    warn!(height, attempt, error = %e, "results not ready; retrying");
-                    tokio::time::sleep(RESULTS_RETRY).await;
-                }
-                Err(e) => return Err(SourceError::Rpc(e.to_string())),
-            }
-        };
+        let path = format!("/block?height={height}");
+        let block = get(path.clone()).await?;
+        block::Response::from_string(&block).map_err(reply(&path))?;
+        let path = format!("/block_results?height={height}");
+        let results = super::until_results_stored(height, || async {
+            let results = get(path.clone()).await?;
+            parse_block_results(&results, dialect).map_err(reply(&path))?;
+            Ok::<_, ChainFileError>(results)
+        })
+        .await?;
         out.write_all(
             format!("{{\"height\":{height},\"block\":{block},\"block_results\":{results}}}\n")
                 .as_bytes(),
         )
-        .await?;
+        .await
+        .map_err(ChainFileError::from)?;
         written += 1;
     }
-    out.flush().await?;
+    out.flush().await.map_err(ChainFileError::from)?;
     Ok(written)
 }
 

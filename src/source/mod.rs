@@ -1,106 +1,140 @@
 //! Source: blocks from CometBFT in, [`RawBlock`]s out, one per height, strictly increasing.
 //!
-//! Two sources feed the same pipeline through a bounded channel: [`node`] follows live
-//! nodes (NewBlock events over the WebSocket, `/block` and `/block_results` over HTTP, with
-//! reconnects, failover and backfill from the store's height), and [`chain_file`] replays a recorded chain file (and writes
-//! one with `record`). Both turn the node's own responses, parsed by `tendermint-rpc` in the
-//! node's dialect, into a [`RawBlock`] here, so later stages never see RPC types.
+//! Any [`BlockSource`] feeds the pipeline through a bounded channel. Two come with the
+//! service: [`node::Follow`] follows live nodes (NewBlock events over the WebSocket,
+//! `/block` and `/block_results` over HTTP, with reconnects, failover and backfill from the
+//! store's height), and [`chain_file::Replay`] replays a recorded chain file (which
+//! [`chain_file::record`] writes). Both turn the node's own responses, parsed by
+//! `tendermint-rpc` in the node's dialect, into a [`RawBlock`] here ([`raw_block`]), so
+//! later stages never see RPC types.
 
 pub mod chain_file;
 pub mod node;
 
-use std::fmt;
-use std::time::Instant;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tendermint::abci::types::ExecTxResult;
 use tendermint::{AppHash, Block};
 use tendermint_rpc::client::CompatMode;
+use tendermint_rpc::endpoint::block_results;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
 
-/// Blocks in flight between the source and the validate stage. A block is validated in a few
-/// milliseconds, so a short queue is enough to overlap fetching with validating, and it
-/// keeps a slow validate stage pushing back on the source instead of buffering blocks.
-pub const BLOCK_QUEUE: usize = 4;
+use crate::chain::{Height, RawBlock};
+use crate::metrics::Metrics;
+use crate::store::Store;
 
-/// A block height: positive, as CometBFT numbers them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Height(u64);
-
-impl Height {
-    pub fn new(height: u64) -> Option<Self> {
-        (height > 0).then_some(Height(height))
-    }
-
-    pub fn get(self) -> u64 {
-        self.0
-    }
-
-    pub fn next(self) -> Self {
-        Height(self.0 + 1)
-    }
+/// What a source is given to run: where to send blocks, the store (whose last height is
+/// where it continues, and whose chain it must stay on), the counters, and shutdown.
+pub struct SourceContext {
+    pub blocks: mpsc::Sender<RawBlock>,
+    pub store: Arc<Store>,
+    pub metrics: Arc<Metrics>,
+    pub shutdown: CancellationToken,
 }
 
-impl fmt::Display for Height {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+/// Where the service gets its blocks.
+pub trait BlockSource: Send + 'static {
+    /// Sends blocks after the store's last height, each once and in order, until
+    /// `shutdown`, the pipeline closing, or the source's natural end (`Ok`). An `Err` is a
+    /// failure no retry can fix; the service shuts down with it.
+    fn run(self, context: SourceContext) -> impl Future<Output = Result<(), SourceError>> + Send;
+}
+
+/// The node's RPC dialect: the flag's when given, else the one its `/status` version names.
+pub fn dialect(flag: Option<CompatMode>, version: &str) -> Result<CompatMode, SourceError> {
+    if let Some(dialect) = flag {
+        return Ok(dialect);
     }
+    let dialect = |e: &dyn std::fmt::Display| SourceError::Dialect {
+        version: version.to_owned(),
+        reason: e.to_string(),
+    };
+    let parsed: tendermint::Version =
+        serde_json::from_value(version.into()).map_err(|e| dialect(&e))?;
+    CompatMode::from_version(parsed).map_err(|e| dialect(&e))
 }
 
-/// The RPC dialect of the node, chosen from `/status` or by flag.
-pub fn dialect_from_version(version: &str) -> Result<CompatMode, SourceError> {
-    let version: tendermint::Version =
-        serde_json::from_value(version.into()).map_err(|e| SourceError::Dialect(e.to_string()))?;
-    CompatMode::from_version(version).map_err(|e| SourceError::Dialect(e.to_string()))
+/// Joins a block with its `/block_results`. CometBFT 0.38 reports Planetmint's app hash
+/// after the block there too; before 0.38 that field is something else and is not read.
+pub fn raw_block(
+    block: &Block,
+    results: &block_results::Response,
+    dialect: CompatMode,
+) -> Result<RawBlock, SourceError> {
+    let app_hash = (dialect == CompatMode::V0_38).then_some(&results.app_hash);
+    joined(
+        block,
+        results.txs_results.as_deref().unwrap_or_default(),
+        app_hash,
+    )
 }
 
-/// One block as the validate stage needs it: the raw transactions, the node's verdict on
-/// each, and the app hashes that let the stage prove its accepted set equals the node's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawBlock {
-    pub height: Height,
-    pub txs: Vec<Vec<u8>>,
-    /// The node's result code for each transaction, same length as `txs`; 0 is accepted.
-    pub codes: Vec<u32>,
-    /// Planetmint's app hash after the previous block, as this block's header carries it.
-    pub previous_app_hash: String,
-    /// Planetmint's app hash after this block, when the node reports it with the block
-    /// (CometBFT 0.38's `result_finalize_block.app_hash`).
-    pub app_hash: Option<String>,
-    /// When its NewBlock event arrived; None for a block fetched or replayed.
-    pub received: Option<Instant>,
-}
-
-impl RawBlock {
-    /// Joins a block with its transaction results.
-    pub fn new(
-        block: &Block,
-        results: &[ExecTxResult],
-        app_hash: Option<&AppHash>,
-    ) -> Result<Self, SourceError> {
-        let height = Height::new(block.header.height.value()).ok_or(SourceError::Garbage {
-            height: 0,
-            what: "block height 0",
-        })?;
-        let txs = block.data.clone();
-        if results.len() != txs.len() {
-            return Err(SourceError::Garbage {
-                height: height.get(),
-                what: "transaction results do not match the block's transactions",
-            });
-        }
-        let app_hash_text = |hash: &AppHash| {
-            app_hash_string(hash).ok_or(SourceError::Garbage {
-                height: height.get(),
-                what: "app hash is not Planetmint's hex text",
-            })
-        };
-        Ok(RawBlock {
-            height,
-            codes: results.iter().map(|r| r.code.value()).collect(),
-            txs,
-            previous_app_hash: app_hash_text(&block.header.app_hash)?,
-            app_hash: app_hash.map(app_hash_text).transpose()?,
-            received: None,
+/// Joins a block with its transaction results and, where the node reports it with the
+/// block, the app hash after it.
+pub fn joined(
+    block: &Block,
+    results: &[ExecTxResult],
+    app_hash: Option<&AppHash>,
+) -> Result<RawBlock, SourceError> {
+    let height = Height::new(block.header.height.value()).ok_or(SourceError::Garbage {
+        height: 0,
+        what: "block height 0",
+    })?;
+    let txs = block.data.clone();
+    if results.len() != txs.len() {
+        return Err(SourceError::Garbage {
+            height: height.get(),
+            what: "transaction results do not match the block's transactions",
+        });
+    }
+    let app_hash_text = |hash: &AppHash| {
+        app_hash_string(hash).ok_or(SourceError::Garbage {
+            height: height.get(),
+            what: "app hash is not Planetmint's hex text",
         })
+    };
+    Ok(RawBlock {
+        height,
+        codes: results.iter().map(|r| r.code.value()).collect(),
+        txs,
+        previous_app_hash: app_hash_text(&block.header.app_hash)?,
+        app_hash: app_hash.map(app_hash_text).transpose()?,
+        received: None,
+    })
+}
+
+/// A node stores a block's results as it commits, a moment after the NewBlock event; these
+/// bound how long we wait for them (about 6 s in all) before treating the node as broken.
+const RESULTS_FIRST_WAIT: Duration = Duration::from_millis(50);
+const RESULTS_MAX_WAIT: Duration = Duration::from_secs(1);
+const RESULTS_ATTEMPTS: u32 = 12;
+
+/// Runs `fetch` (a block's results) until it succeeds, or fails [`RESULTS_ATTEMPTS`] times
+/// with growing pauses: a node answers with an error for results it has not stored yet.
+pub(crate) async fn until_results_stored<T, E, F>(
+    height: u64,
+    mut fetch: impl FnMut() -> F,
+) -> Result<T, E>
+where
+    E: std::fmt::Display,
+    F: Future<Output = Result<T, E>>,
+{
+    let mut wait = RESULTS_FIRST_WAIT;
+    let mut attempt = 1;
+    loop {
+        match fetch().await {
+            Err(error) if attempt < RESULTS_ATTEMPTS => {
+                debug!(height, attempt, %error, "results not stored yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RESULTS_MAX_WAIT);
+                attempt += 1;
+            }
+            fetched => return fetched,
+        }
     }
 }
 
@@ -117,14 +151,12 @@ fn app_hash_string(hash: &AppHash) -> Option<String> {
 pub enum SourceError {
     #[error("node RPC: {0}")]
     Rpc(String),
-    #[error("unsupported node version: {0}")]
-    Dialect(String),
+    #[error("unsupported node version {version:?}: {reason}")]
+    Dialect { version: String, reason: String },
     #[error("node sent garbage at height {height}: {what}")]
     Garbage { height: u64, what: &'static str },
-    #[error("chain file line {line}: {what}")]
-    ChainFile { line: usize, what: String },
-    #[error("chain file: {0}")]
-    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    ChainFile(#[from] chain_file::ChainFileError),
     #[error("no NewBlock event for the node's height {head} (next to send: {next})")]
     Stalled { next: u64, head: u64 },
     #[error("the node has not reached height {next}, which {other} has")]

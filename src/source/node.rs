@@ -26,23 +26,19 @@
 //! left for that one.
 
 use std::hash::BuildHasher as _;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use tendermint::abci::types::ExecTxResult;
-use tendermint::{AppHash, Block};
 use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::event::EventData;
 use tendermint_rpc::query::EventType;
 use tendermint_rpc::{Client as _, HttpClient, SubscriptionClient as _, WebSocketClient};
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, timeout};
-use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
-use super::{Height, RawBlock, SourceError, dialect_from_version};
-use crate::config::{Endpoint, NodeArgs};
+use super::{BlockSource, SourceContext, SourceError, dialect, joined, raw_block};
+use crate::chain::{Height, RawBlock};
 use crate::metrics::{Metrics, NodeInfo};
 use crate::store::Store;
 
@@ -51,12 +47,6 @@ use crate::store::Store;
 /// from its upper half, so services that lost the same node do not return in step.
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
-
-/// A node stores a block's results as it commits, a moment after the NewBlock event; these
-/// bound how long we wait for them (about 6 s in all) before treating the node as broken.
-const RESULTS_FIRST_WAIT: Duration = Duration::from_millis(50);
-const RESULTS_MAX_WAIT: Duration = Duration::from_secs(1);
-const RESULTS_ATTEMPTS: u32 = 12;
 
 /// Bounds each HTTP request, so a hung node fails the session instead of stalling it.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -97,18 +87,73 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// One node's RPC addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Base of the HTTP RPC, without a trailing slash.
+    pub http: String,
+    /// The `/websocket` URL.
+    pub websocket: String,
+}
+
+impl Endpoint {
+    /// A node given as `host:port` or an `http(s)://` URL (`https` means `wss` too).
+    pub fn parse(node: &str) -> Endpoint {
+        let node = node.trim().trim_end_matches('/');
+        let (secure, address) = match node.split_once("://") {
+            Some((scheme, address)) => (scheme.eq_ignore_ascii_case("https"), address),
+            None => (false, node),
+        };
+        let (http, ws) = if secure {
+            ("https", "wss")
+        } else {
+            ("http", "ws")
+        };
+        Endpoint {
+            http: format!("{http}://{address}"),
+            websocket: format!("{ws}://{address}/websocket"),
+        }
+    }
+}
+
+/// Which nodes to follow, and how.
+#[derive(Debug, Clone)]
+pub struct NodeSettings {
+    /// The nodes of one chain, in the order they are tried; never empty.
+    pub endpoints: Vec<Endpoint>,
+    /// The RPC dialect; read from each node's `/status` when None.
+    pub dialect: Option<CompatMode>,
+}
+
+/// The live source: follows the nodes of `settings`, starting after the store's last
+/// height, or (a fresh store) at `start`, or at the node's next block.
+#[derive(Debug, Clone)]
+pub struct Follow {
+    pub settings: NodeSettings,
+    pub start: Option<Height>,
+}
+
+impl BlockSource for Follow {
+    async fn run(self, context: SourceContext) -> Result<(), SourceError> {
+        let followed = follow(self, &context).await;
+        if let Err(error) = &followed {
+            error!(%error, "cannot follow the node; shutting down");
+        }
+        followed
+    }
+}
+
 /// Follows the nodes until `shutdown`, the pipeline closing, or a failure no reconnection
 /// can fix (a node of another chain than the store's), which it returns.
-pub async fn follow(
-    node: NodeArgs,
-    start: Option<Height>,
-    store: Arc<Store>,
-    blocks: mpsc::Sender<RawBlock>,
-    metrics: Arc<Metrics>,
-    shutdown: CancellationToken,
-) -> Result<(), SourceError> {
-    let endpoints = node.endpoints();
-    let mut next = store.last_height().map(Height::next).or(start);
+async fn follow(follow: Follow, context: &SourceContext) -> Result<(), SourceError> {
+    let SourceContext {
+        blocks,
+        store,
+        metrics,
+        shutdown,
+    } = context;
+    let endpoints = &follow.settings.endpoints;
+    let mut next = store.last_height().map(Height::next).or(follow.start);
     let mut backoff = BACKOFF_FIRST;
     let mut attempt: u64 = 0;
     // The node to follow next: the following one after a failure, or one found ahead.
@@ -119,11 +164,11 @@ pub async fn follow(
         let next_before = next;
         let session = Session {
             endpoint,
-            others: &endpoints,
-            dialect: node.dialect,
-            store: &store,
-            blocks: &blocks,
-            metrics: &metrics,
+            others: endpoints,
+            dialect: follow.settings.dialect,
+            store,
+            blocks,
+            metrics,
         };
         let outcome = tokio::select! {
             () = shutdown.cancelled() => return Ok(()),
@@ -201,17 +246,14 @@ impl Session<'_> {
         }
         let chain_id = status.node_info.network.to_string();
         self.store.claim_chain(&chain_id)?;
-        let dialect = match self.dialect {
-            Some(dialect) => dialect,
-            None => dialect_from_version(&status.node_info.version.to_string())?,
-        };
+        let dialect = dialect(self.dialect, &status.node_info.version.to_string())?;
         http.set_compat_mode(dialect);
         let fetcher = Fetcher {
             http: &http,
             dialect,
         };
         let latest = self.latest(&http).await?;
-        let next = next.get_or_insert(latest.map_or(Height(1), Height::next));
+        let next = next.get_or_insert(latest.map_or(Height::FIRST, Height::next));
         // Catch up over HTTP before subscribing: a subscription opened during a long
         // backfill would buffer every event of that time.
         let mut head = latest;
@@ -333,11 +375,11 @@ impl Session<'_> {
                 }
                 if height > *next {
                     warn!(from = %next, %height, "filling a gap in the event stream");
-                    self.backfill(&fetcher, next, Height(height.get() - 1), Some(PIPELINE_WAIT))
+                    self.backfill(&fetcher, next, height.previous().unwrap_or(height), Some(PIPELINE_WAIT))
                         .await?;
                 }
                 let mut raw = match results {
-                    Some(results) => RawBlock::new(&block, &results, app_hash.as_ref())?,
+                    Some(results) => joined(&block, &results, app_hash.as_ref())?,
                     None => {
                         let results = results_with_retry(&http, height).await?;
                         raw_block(&block, &results, dialect)?
@@ -402,9 +444,10 @@ impl Session<'_> {
             return Ok(());
         }
         debug!(from = %next, %to, "backfilling");
-        let mut fetched = futures_util::stream::iter(next.get()..=to.get())
-            .map(|height| fetcher.fetch(Height(height)))
-            .buffered(BACKFILL_CONCURRENCY);
+        let mut fetched =
+            futures_util::stream::iter((next.get()..=to.get()).filter_map(Height::new))
+                .map(|height| fetcher.fetch(height))
+                .buffered(BACKFILL_CONCURRENCY);
         while let Some(raw) = fetched.next().await {
             send(self.blocks, raw?, next, wait).await?;
             self.metrics.record_backfilled();
@@ -461,39 +504,14 @@ impl Fetcher<'_> {
     }
 }
 
-fn raw_block(
-    block: &Block,
-    results: &tendermint_rpc::endpoint::block_results::Response,
-    dialect: CompatMode,
-) -> Result<RawBlock, SourceError> {
-    let no_results: &[ExecTxResult] = &[];
-    let app_hash: Option<&AppHash> = (dialect == CompatMode::V0_38).then_some(&results.app_hash);
-    RawBlock::new(
-        block,
-        results.txs_results.as_deref().unwrap_or(no_results),
-        app_hash,
-    )
-}
-
 async fn results_with_retry(
     http: &HttpClient,
     height: Height,
 ) -> Result<tendermint_rpc::endpoint::block_results::Response, SourceError> {
     let at = tendermint::block::Height::try_from(height.get()).map_err(rpc)?;
-    let mut wait = RESULTS_FIRST_WAIT;
-    let mut attempt = 1;
-    loop {
-        match http.block_results(at).await {
-            Ok(results) => return Ok(results),
-            Err(error) if attempt < RESULTS_ATTEMPTS => {
-                debug!(%height, attempt, %error, "results not stored yet; retrying");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(RESULTS_MAX_WAIT);
-                attempt += 1;
-            }
-            Err(error) => return Err(rpc(error)),
-        }
-    }
+    super::until_results_stored(height.get(), || http.block_results(at))
+        .await
+        .map_err(rpc)
 }
 
 #[cfg(test)]

@@ -10,10 +10,10 @@
 //! [`condition`] parses and verifies crypto-condition fulfillments, and [`transaction`]
 //! ties them into ids, signed messages and the verdict.
 
-pub mod block;
 pub mod canonical;
 pub mod condition;
 pub mod json;
+pub mod judge;
 pub mod schema;
 pub mod transaction;
 

@@ -25,9 +25,10 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 
-use planetmint_stream::config::{NodeArgs, ServerArgs};
-use planetmint_stream::server::Listeners;
-use planetmint_stream::service::{self, ServiceError, Source};
+use planetmint_stream::server::{Listeners, ServerSettings};
+use planetmint_stream::service::{self, ServiceError};
+use planetmint_stream::source::BlockSource;
+use planetmint_stream::source::node::{Endpoint, Follow, NodeSettings};
 use planetmint_stream::store::Store;
 
 pub use binary::Binary;
@@ -76,18 +77,17 @@ pub fn expected_range(chain: &str, stream: &str, from: u64, to: u64) -> Vec<Stri
 }
 
 /// Server settings for tests: both listeners on 127.0.0.1, ephemeral ports, roomy limits.
-pub fn server_args() -> ServerArgs {
-    ServerArgs {
+pub fn server_args() -> ServerSettings {
+    ServerSettings {
         max_clients: 100,
-        ..ServerArgs::loopback()
+        ..ServerSettings::loopback()
     }
 }
 
-pub fn node_args(node: &TestNode) -> NodeArgs {
-    NodeArgs {
-        tendermint_host: "127.0.0.1".into(),
-        tendermint_port: node.addr().port(),
-        nodes: Vec::new(),
+/// Following `node` (only).
+pub fn node_args(node: &TestNode) -> NodeSettings {
+    NodeSettings {
+        endpoints: vec![Endpoint::parse(&node.addr().to_string())],
         dialect: None,
     }
 }
@@ -137,12 +137,15 @@ pub struct Service {
 }
 
 impl Service {
-    pub async fn start(source: Source, args: ServerArgs) -> Service {
+    pub async fn start(source: impl BlockSource, args: ServerSettings) -> Service {
         Service::start_with(source, memory_store(), args).await
     }
 
-    pub async fn start_with(source: Source, store: Arc<Store>, args: ServerArgs) -> Service {
-        args.check().expect("test server settings");
+    pub async fn start_with(
+        source: impl BlockSource,
+        store: Arc<Store>,
+        args: ServerSettings,
+    ) -> Service {
         let listeners = Listeners::bind(&args).await.expect("binding the service");
         let api = listeners.api_addr().expect("api address");
         let ws = listeners.ws_addr().expect("ws address");
@@ -163,15 +166,12 @@ impl Service {
     }
 
     /// The service following `node` with a fresh store, from the node's next block.
-    pub async fn follow(node: &TestNode, args: ServerArgs) -> Service {
-        Service::start(
-            Source::Node {
-                node: node_args(node),
-                start: None,
-            },
-            args,
-        )
-        .await
+    pub async fn follow(node: &TestNode, args: ServerSettings) -> Service {
+        let source = Follow {
+            settings: node_args(node),
+            start: None,
+        };
+        Service::start(source, args).await
     }
 
     /// Waits (at most `within`) for `service::run` to return by itself, and returns what

@@ -14,31 +14,41 @@
 //! | the store could not be read       | 1011       | `internal error`       |
 //! | the service is shutting down      | 1001       | `server shutting down` |
 //!
-//! A resuming session is a cursor: the next height it owes its client. It reads the store
-//! while the store holds that height, a chunk at a time at the client's own pace, then
+//! A resuming session is a [`Cursor`]: the next height it owes its client. It reads the
+//! store while the store holds that height, a chunk at a time at the client's own pace, then
 //! takes the ring's batches, skipping the heights it already sent. The ring subscription
 //! is made before the upgrade and the store is written before the ring, so every height is
 //! in one or the other: the hand-over from history to live has no gap and no duplicate.
 //! While catching up the ring may lap the session; that costs nothing, since the store
 //! has those blocks. Once live, falling a ring behind is a slow consumer, as for everyone.
 //!
+//! The session is generic over its socket (any sink of messages that is also a stream of
+//! them), so unit tests drive it over channels; the server hands it an axum WebSocket.
+//!
 //! A session never blocks anyone else: the hub never waits for it, and its own sends are
 //! bounded by [`SEND_TIMEOUT`], so a client that stops reading is cut off, not waited for.
+
+mod cursor;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::SinkExt as _;
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info};
 
-use crate::hub::{Batch, EncodedBlock, Stream};
-use crate::metrics::{ClientEnd, Metrics};
-use crate::source::Height;
+use crate::chain::Height;
+use crate::hub::Batch;
+use crate::metrics::{CloseReason, Metrics};
 use crate::store::{Store, StoreError};
+use crate::wire::{EncodedBlock, StreamKind};
+
+pub use cursor::{Cursor, Live};
 
 /// Largest message (and frame) a client may send; clients have nothing to say beyond
 /// pings, so 64 KiB is generous, and it caps what one client can make us buffer.
@@ -48,6 +58,9 @@ pub const MAX_CLIENT_MESSAGE: usize = 64 << 10;
 /// healthy client on a slow link drains them in well under a second; one that stopped
 /// reading would otherwise pin its session forever.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the close frame may take: a client that cannot take even that is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// History read and written at once: about this many bytes of frames (at least one
 /// block), one read transaction and one flush per chunk. A client on a slow link still
@@ -60,15 +73,24 @@ const HISTORY_CHUNK_BYTES: usize = 1 << 20;
 pub const HISTORY_READERS: usize = 16;
 
 /// Per-session settings.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionConfig {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSettings {
     pub ping_interval: Duration,
     pub idle_timeout: Duration,
 }
 
+impl SessionSettings {
+    /// A ping every 30 s keeps NAT and proxy mappings alive (most expire idle TCP after a
+    /// minute or more); three missed pings' worth of silence is a dead client.
+    pub const DEFAULT: SessionSettings = SessionSettings {
+        ping_interval: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(90),
+    };
+}
+
 /// Where a subscriber's stream comes from.
 pub struct Feed {
-    pub stream: Stream,
+    pub stream: StreamKind,
     /// Its cursor into the hub's ring, taken before the upgrade.
     pub live: broadcast::Receiver<Batch>,
     pub store: Arc<Store>,
@@ -79,135 +101,125 @@ pub struct Feed {
 }
 
 /// How a session ended, for the log and the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
     ClientLeft,
     SocketError,
-    Closed(ClientEnd),
+    Closed(CloseReason),
     StoreFailed,
     Shutdown,
 }
 
-/// Serves one subscriber until either side ends the session. `_permit` is its slot under
-/// the client limit, released when the session ends.
-pub async fn run(
-    mut socket: WebSocket,
+impl End {
+    /// The close frame the client is sent: a stable code and a short reason.
+    fn close_frame(self) -> Option<(u16, &'static str)> {
+        match self {
+            End::Closed(CloseReason::SlowConsumer) => Some((1008, "slow consumer")),
+            End::Closed(CloseReason::HistoryExpired) => Some((1008, "history expired")),
+            End::Closed(CloseReason::MessageTooBig) => Some((1009, "message too big")),
+            End::Closed(CloseReason::IdleTimeout) => Some((1000, "idle timeout")),
+            End::StoreFailed => Some((1011, "internal error")),
+            End::Shutdown => Some((1001, "server shutting down")),
+            End::ClientLeft | End::SocketError => None,
+        }
+    }
+}
+
+/// Serves one subscriber on `socket` until either side ends the session. `_permit` is its
+/// slot under the client limit, released when the session ends.
+pub async fn run<S>(
+    mut socket: S,
     feed: Feed,
-    config: SessionConfig,
+    settings: SessionSettings,
     shutdown: CancellationToken,
     metrics: Arc<Metrics>,
     _permit: OwnedSemaphorePermit,
-) {
+) where
+    S: Sink<Message> + Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
     metrics.subscriber_joined();
     let stream = feed.stream;
-    let end = serve(&mut socket, feed, config, &shutdown, &metrics).await;
-    let close = match end {
-        End::Closed(why) => {
-            metrics.record_client_end(why);
-            Some(match why {
-                ClientEnd::SlowConsumer => (1008, "slow consumer"),
-                ClientEnd::HistoryExpired => (1008, "history expired"),
-                ClientEnd::MessageTooBig => (1009, "message too big"),
-                ClientEnd::IdleTimeout => (1000, "idle timeout"),
-                ClientEnd::TooManyClients | ClientEnd::TooOld => {
-                    unreachable!("refused before the upgrade")
-                }
-            })
-        }
-        End::StoreFailed => Some((1011, "internal error")),
-        End::Shutdown => Some((1001, "server shutting down")),
-        End::ClientLeft | End::SocketError => None,
-    };
-    if let Some((code, reason)) = close {
+    let end = serve(&mut socket, feed, settings, &shutdown, &metrics).await;
+    if let End::Closed(reason) = end {
+        metrics.record_close(reason);
+    }
+    if let Some((code, reason)) = end.close_frame() {
         let frame = Message::Close(Some(CloseFrame {
             code,
             reason: reason.into(),
         }));
         // Best effort: a client that cannot take even this frame is dropped anyway.
-        let _ = timeout(SEND_TIMEOUT.min(Duration::from_secs(1)), socket.send(frame)).await;
+        let _ = timeout(CLOSE_TIMEOUT, socket.send(frame)).await;
         info!(stream = stream.as_str(), code, reason, "closed subscriber");
     } else {
-        debug!(stream = stream.as_str(), "subscriber gone");
+        debug!(stream = stream.as_str(), ?end, "subscriber gone");
     }
     metrics.subscriber_left();
 }
 
-async fn serve(
-    socket: &mut WebSocket,
+async fn serve<S>(
+    socket: &mut S,
     mut feed: Feed,
-    config: SessionConfig,
+    settings: SessionSettings,
     shutdown: &CancellationToken,
     metrics: &Metrics,
-) -> End {
-    let mut ping = interval_at(Instant::now() + config.ping_interval, config.ping_interval);
+) -> End
+where
+    S: Sink<Message> + Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let mut ping = interval_at(
+        Instant::now() + settings.ping_interval,
+        settings.ping_interval,
+    );
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
-    let mut next = feed.from;
-    // Reading history until a ring batch arrives at exactly the next height.
-    let mut catching_up = next.is_some();
+    let mut cursor = Cursor::new(feed.from);
     // A history read in progress: kept across loop turns, so a chatty client's messages
     // do not cancel and restart it.
     let mut reading: Option<HistoryRead> = None;
     loop {
-        let in_history = catching_up
-            && next.is_some_and(|next| feed.store.last_height().is_some_and(|last| next <= last));
+        let in_history = cursor.wants_history(feed.store.last_height());
         if in_history && reading.is_none() {
-            match start_history_read(&feed, next) {
-                Ok(read) => reading = Some(read),
-                Err(end) => return end,
+            if cursor.expired(feed.store.first_height()) {
+                return End::Closed(CloseReason::HistoryExpired);
             }
+            reading = Some(start_history_read(&feed, cursor.next()));
         }
         // Not biased: a client that keeps sending must not starve its own stream.
         let outgoing: Outgoing = tokio::select! {
             () = shutdown.cancelled() => return End::Shutdown,
-            incoming = socket.recv() => {
-                match incoming {
-                    // Anything the client sends, pongs included, proves it alive; the
-                    // content is ignored, as Planetmint's server ignores it.
-                    Some(Ok(Message::Close(_))) | None => return End::ClientLeft,
-                    Some(Ok(_)) => {
-                        last_heard = Instant::now();
-                        continue;
-                    }
-                    Some(Err(error)) => {
-                        return if is_too_big(error) {
-                            End::Closed(ClientEnd::MessageTooBig)
-                        } else {
-                            End::SocketError
-                        };
-                    }
+            incoming = socket.next() => match incoming {
+                // Anything the client sends, pongs included, proves it alive; the
+                // content is ignored, as Planetmint's server ignores it.
+                Some(Ok(Message::Close(_))) | None => return End::ClientLeft,
+                Some(Ok(_)) => {
+                    last_heard = Instant::now();
+                    continue;
                 }
-            }
+                Some(Err(error)) if is_too_big(&error) => return End::Closed(CloseReason::MessageTooBig),
+                Some(Err(_)) => return End::SocketError,
+            },
             read = async { reading.as_mut().expect("guarded").await }, if reading.is_some() => {
                 reading = None;
-                match history(read, next, &feed.store) {
+                match history(read, &cursor, &feed.store) {
                     Ok(blocks) => Outgoing::History(blocks),
                     Err(end) => return end,
                 }
             }
             batch = feed.live.recv(), if !in_history => match batch {
-                Ok(batch) => match next {
-                    Some(next) if batch.height < next => continue,
-                    // The ring lapped a catching-up session: the store has the heights.
-                    Some(next) if batch.height > next => {
-                        catching_up = true;
-                        continue;
-                    }
-                    _ => {
-                        catching_up = false;
-                        Outgoing::Batch(batch)
-                    }
+                Ok(batch) => match cursor.on_live(batch.height) {
+                    Live::Send => Outgoing::Batch(batch),
+                    Live::Skip | Live::Behind => continue,
                 },
-                // Catching up, the store has what the ring dropped; before its first block
-                // a live client has missed nothing of its own.
-                Err(broadcast::error::RecvError::Lagged(_)) if catching_up || next.is_none() => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) if cursor.survives_lag() => continue,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return End::Closed(ClientEnd::SlowConsumer);
+                    return End::Closed(CloseReason::SlowConsumer);
                 }
                 Err(broadcast::error::RecvError::Closed) => return End::Shutdown,
             },
             _ = ping.tick() => Outgoing::Ping,
-            () = sleep_until(last_heard + config.idle_timeout) => {
-                return End::Closed(ClientEnd::IdleTimeout);
+            () = sleep_until(last_heard + settings.idle_timeout) => {
+                return End::Closed(CloseReason::IdleTimeout);
             }
         };
         let sent_through = outgoing.last_height();
@@ -216,13 +228,13 @@ async fn serve(
             () = shutdown.cancelled() => return End::Shutdown,
             sent = timeout(SEND_TIMEOUT, send(socket, outgoing, feed.stream)) => match sent {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) => return End::SocketError,
+                Ok(Err(())) => return End::SocketError,
                 // Stuck behind a client that stopped reading: a slow consumer too.
-                Err(_) => return End::Closed(ClientEnd::SlowConsumer),
+                Err(_) => return End::Closed(CloseReason::SlowConsumer),
             },
         }
         if let Some(height) = sent_through {
-            next = Some(height.next());
+            cursor.sent(height);
         }
         if let Some(received) = received {
             metrics.record_latency(received.elapsed());
@@ -233,33 +245,29 @@ async fn serve(
 type HistoryRead = tokio::task::JoinHandle<Result<Vec<EncodedBlock>, StoreError>>;
 
 /// Starts reading the next chunk of history, from `next` on, under a reader permit.
-fn start_history_read(feed: &Feed, next: Option<Height>) -> Result<HistoryRead, End> {
+fn start_history_read(feed: &Feed, next: Option<Height>) -> HistoryRead {
     let next = next.expect("history is read only with a cursor");
-    if feed.store.first_height().is_some_and(|first| next < first) {
-        return Err(End::Closed(ClientEnd::HistoryExpired));
-    }
     let (store, permits) = (feed.store.clone(), feed.history_reads.clone());
-    Ok(tokio::spawn(async move {
+    tokio::spawn(async move {
         let _permit = permits.acquire_owned().await.expect("never closed");
         tokio::task::spawn_blocking(move || store.read(next, HISTORY_CHUNK_BYTES))
             .await
             .expect("store reads do not panic")
-    }))
+    })
 }
 
-/// The blocks of a finished history read from `next` on. The first may be past `next`
-/// where the chain has no block (a replayed file with a line skipped); but if `next` was
-/// pruned meanwhile, the client's history has expired.
+/// The blocks of a finished history read from the cursor on. The first may be past the
+/// cursor where the chain has no block (a replayed file with a line skipped); but if the
+/// cursor's height was pruned meanwhile, the client's history has expired.
 fn history(
     read: Result<Result<Vec<EncodedBlock>, StoreError>, tokio::task::JoinError>,
-    next: Option<Height>,
+    cursor: &Cursor,
     store: &Store,
 ) -> Result<Vec<EncodedBlock>, End> {
-    let expired =
-        || next.is_some_and(|next| store.first_height().is_some_and(|first| next < first));
+    let next = cursor.next();
     match read {
-        Ok(Ok(blocks)) if !blocks.is_empty() && !expired() => Ok(blocks),
-        Ok(Ok(_)) => Err(End::Closed(ClientEnd::HistoryExpired)),
+        Ok(Ok(blocks)) if !blocks.is_empty() && !cursor.expired(store.first_height()) => Ok(blocks),
+        Ok(Ok(_)) => Err(End::Closed(CloseReason::HistoryExpired)),
         Ok(Err(error)) => {
             error!(%error, ?next, "reading history failed");
             Err(End::StoreFailed)
@@ -296,34 +304,42 @@ impl Outgoing {
 }
 
 /// Writes a block's frames, a chunk of history, or a ping, and flushes once: one write for
-/// the whole block instead of one per message.
-async fn send(
-    socket: &mut WebSocket,
+/// the whole block instead of one per message. The socket's error is not kept: the session
+/// ends the same way whatever it was.
+async fn send<S: Sink<Message> + Unpin>(
+    socket: &mut S,
     outgoing: Outgoing,
-    stream: Stream,
-) -> Result<(), axum::Error> {
+    stream: StreamKind,
+) -> Result<(), ()> {
     match outgoing {
-        Outgoing::Ping => socket.feed(Message::Ping(Default::default())).await?,
+        Outgoing::Ping => socket
+            .feed(Message::Ping(Default::default()))
+            .await
+            .map_err(drop)?,
         Outgoing::Batch(batch) => {
             for frame in batch.frames.iter() {
-                socket.feed(Message::Text(frame.clone())).await?;
+                socket
+                    .feed(Message::Text(frame.clone()))
+                    .await
+                    .map_err(drop)?;
             }
         }
         Outgoing::History(blocks) => {
-            for block in &blocks {
-                for frame in block.frames(stream) {
-                    socket.feed(Message::Text(frame.clone())).await?;
-                }
+            for frame in blocks.iter().flat_map(|block| block.frames(stream)) {
+                socket
+                    .feed(Message::Text(frame.clone()))
+                    .await
+                    .map_err(drop)?;
             }
         }
     }
-    socket.flush().await
+    socket.flush().await.map_err(drop)
 }
 
 /// Whether a receive error is the frame or message size limit.
-fn is_too_big(error: axum::Error) -> bool {
+fn is_too_big(error: &axum::Error) -> bool {
     matches!(
-        error.into_inner().downcast_ref::<tungstenite::Error>(),
+        std::error::Error::source(error).and_then(|e| e.downcast_ref::<tungstenite::Error>()),
         Some(tungstenite::Error::Capacity(_))
     )
 }

@@ -12,8 +12,8 @@
 use sha3::{Digest, Sha3_256};
 
 use super::{TxId, Verdict, validate};
+use crate::chain::{Height, RawBlock};
 use crate::parallel::map_in_order;
-use crate::source::{Height, RawBlock};
 
 /// A transaction to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]

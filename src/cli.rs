@@ -1,0 +1,265 @@
+//! The command line: flags, each with an environment variable, parsed into the settings
+//! the library's stages take ([`NodeSettings`], [`ServerSettings`]), so no stage sees clap.
+//!
+//! In: flags and the environment. Out: checked settings, or a [`ConfigError`] (exit status 2
+//! in `main`). Where Planetmint has a setting for the same thing, its variable and default
+//! are used (`PLANETMINT_<SECTION>_<KEY>`), so an operator's existing environment works
+//! unchanged; our own settings use `PLANETMINT_STREAM_<KEY>`. Defaults that the library
+//! also uses (in [`ServerSettings::loopback`]) are the library's constants, stated once.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use humantime::Duration as HumanDuration;
+use tendermint_rpc::client::CompatMode;
+
+use planetmint_stream::server::{self, ServerSettings};
+use planetmint_stream::sessions::SessionSettings;
+use planetmint_stream::source::node::{Endpoint, NodeSettings};
+
+/// Where the CometBFT node is.
+#[derive(Debug, Clone, Args)]
+pub struct NodeArgs {
+    /// CometBFT RPC host.
+    #[arg(long, env = "PLANETMINT_TENDERMINT_HOST", default_value = "localhost")]
+    pub tendermint_host: String,
+    /// CometBFT RPC port.
+    #[arg(long, env = "PLANETMINT_TENDERMINT_PORT", default_value_t = 26657)]
+    pub tendermint_port: u16,
+    /// Several nodes of the same chain to fail over between, comma-separated, each
+    /// `host:port` or an `http(s)://` URL; replaces the host and port above when given.
+    #[arg(long, env = "PLANETMINT_STREAM_NODES", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// RPC dialect (0.34, 0.37 or 0.38); read from the node's /status when absent.
+    #[arg(long, env = "PLANETMINT_STREAM_DIALECT", value_parser = parse_dialect)]
+    pub dialect: Option<CompatMode>,
+}
+
+impl From<NodeArgs> for NodeSettings {
+    fn from(args: NodeArgs) -> Self {
+        let endpoints = if args.nodes.is_empty() {
+            vec![Endpoint::parse(&format!(
+                "{}:{}",
+                args.tendermint_host, args.tendermint_port
+            ))]
+        } else {
+            args.nodes
+                .iter()
+                .map(|node| Endpoint::parse(node))
+                .collect()
+        };
+        NodeSettings {
+            endpoints,
+            dialect: args.dialect,
+        }
+    }
+}
+
+/// Where the stream's state lives and how much history it keeps.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the store (the cursor and the retained history); created if missing.
+    #[arg(long, env = "PLANETMINT_STREAM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+    /// Where a fresh store begins: 1 streams the whole chain; the node's next block when
+    /// absent. Ignored once the store holds a height (the service continues after it).
+    #[arg(long, env = "PLANETMINT_STREAM_START_HEIGHT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub start_height: Option<u64>,
+}
+
+/// How much history resuming clients can have.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Blocks of published messages kept for clients resuming with `?from_height=N`.
+    /// 10,000 blocks is hours of a busy chain (at most a few hundred MB at 100
+    /// transactions a block), enough to ride out a client's restart or a maintenance window.
+    #[arg(long, env = "PLANETMINT_STREAM_HISTORY_BLOCKS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub history_blocks: u64,
+}
+
+/// The listeners and their limits.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Host the WebSocket streams listen on.
+    #[arg(long, env = "PLANETMINT_WSSERVER_HOST", default_value = "localhost")]
+    pub ws_host: String,
+    /// Port the WebSocket streams listen on.
+    #[arg(long, env = "PLANETMINT_WSSERVER_PORT", default_value_t = 9985)]
+    pub ws_port: u16,
+    /// Scheme of the stream URLs the API root advertises (ws or wss).
+    #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_SCHEME", default_value = "ws", value_parser = ["ws", "wss"])]
+    pub advertised_scheme: String,
+    /// Host of the stream URLs the API root advertises.
+    #[arg(
+        long,
+        env = "PLANETMINT_WSSERVER_ADVERTISED_HOST",
+        default_value = "localhost"
+    )]
+    pub advertised_host: String,
+    /// Port of the stream URLs the API root advertises.
+    #[arg(
+        long,
+        env = "PLANETMINT_WSSERVER_ADVERTISED_PORT",
+        default_value_t = 9985
+    )]
+    pub advertised_port: u16,
+    /// host:port of the HTTP API root (and /metrics).
+    #[arg(long, env = "PLANETMINT_SERVER_BIND", default_value = "localhost:9984")]
+    pub api_bind: String,
+    /// How often the server pings each subscriber.
+    #[arg(long, env = "PLANETMINT_STREAM_PING_INTERVAL", default_value_t = SessionSettings::DEFAULT.ping_interval.into())]
+    pub ping_interval: HumanDuration,
+    /// A subscriber silent (no frame, not even a pong) this long is closed.
+    #[arg(long, env = "PLANETMINT_STREAM_IDLE_TIMEOUT", default_value_t = SessionSettings::DEFAULT.idle_timeout.into())]
+    pub idle_timeout: HumanDuration,
+    /// Most subscribers at once; further upgrades get 503.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_CLIENTS", default_value_t = server::DEFAULT_MAX_CLIENTS)]
+    pub max_clients: usize,
+    /// Blocks a subscriber may fall behind before it is closed as a slow consumer (the
+    /// length of each stream's ring, shared by all subscribers).
+    #[arg(long = "queue", env = "PLANETMINT_STREAM_QUEUE", default_value_t = server::DEFAULT_SUBSCRIBER_QUEUE_BLOCKS)]
+    pub subscriber_queue_blocks: usize,
+    /// `/ready` answers 503 while the node is more than this many blocks ahead of what is
+    /// published.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_LAG", default_value_t = server::DEFAULT_MAX_LAG)]
+    pub max_lag: u64,
+}
+
+/// A setting that parsed but makes no sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "--idle-timeout ({idle:?}) must be longer than --ping-interval ({ping:?}), or live clients would be cut off"
+    )]
+    IdleNotAfterPing { idle: Duration, ping: Duration },
+    #[error("--ping-interval must be positive")]
+    ZeroPing,
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
+    #[error("--api-bind must be host:port, got {0:?}")]
+    ApiBind(String),
+}
+
+impl TryFrom<ServerArgs> for ServerSettings {
+    type Error = ConfigError;
+
+    /// Checks what clap cannot.
+    fn try_from(args: ServerArgs) -> Result<Self, ConfigError> {
+        let (ping, idle) = (*args.ping_interval, *args.idle_timeout);
+        if ping.is_zero() {
+            return Err(ConfigError::ZeroPing);
+        }
+        if idle <= ping {
+            return Err(ConfigError::IdleNotAfterPing { idle, ping });
+        }
+        for (name, value) in [
+            ("--max-clients", args.max_clients),
+            ("--queue", args.subscriber_queue_blocks),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        match args.api_bind.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
+            _ => return Err(ConfigError::ApiBind(args.api_bind)),
+        }
+        Ok(ServerSettings {
+            ws_bind: format!("{}:{}", args.ws_host, args.ws_port),
+            api_bind: args.api_bind,
+            advertised_ws_url: format!(
+                "{}://{}:{}",
+                args.advertised_scheme, args.advertised_host, args.advertised_port
+            ),
+            session: SessionSettings {
+                ping_interval: ping,
+                idle_timeout: idle,
+            },
+            max_clients: args.max_clients,
+            subscriber_queue_blocks: args.subscriber_queue_blocks,
+            max_lag: args.max_lag,
+        })
+    }
+}
+
+/// Parses a dialect flag: `0.34`, `0.37` or `0.38` (a leading `v` is allowed).
+pub fn parse_dialect(text: &str) -> Result<CompatMode, String> {
+    match text.trim_start_matches('v') {
+        "0.34" => Ok(CompatMode::V0_34),
+        "0.37" => Ok(CompatMode::V0_37),
+        "0.38" => Ok(CompatMode::V0_38),
+        _ => Err("expected 0.34, 0.37 or 0.38".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Command {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        node: NodeArgs,
+    }
+
+    /// Flags as parsed from `args` (and the environment, as in `main`).
+    fn parse(args: &[&str]) -> Command {
+        <Command as clap::Parser>::try_parse_from(
+            std::iter::once("test").chain(args.iter().copied()),
+        )
+        .expect("flags")
+    }
+
+    #[test]
+    fn defaults_are_planetmints_and_pass_the_checks() {
+        let settings = ServerSettings::try_from(parse(&[]).server).expect("defaults");
+        assert_eq!(settings.advertised_ws_url, "ws://localhost:9985");
+        assert_eq!(settings.ws_bind, "localhost:9985");
+        assert_eq!(settings.api_bind, "localhost:9984");
+        assert_eq!(settings.session.ping_interval, Duration::from_secs(30));
+        let node = NodeSettings::from(parse(&[]).node);
+        assert_eq!(node.endpoints, [Endpoint::parse("localhost:26657")]);
+    }
+
+    #[test]
+    fn nonsense_is_refused() {
+        let refused = |args: &[&str]| ServerSettings::try_from(parse(args).server).err();
+        assert!(matches!(
+            refused(&["--idle-timeout", "30s"]),
+            Some(ConfigError::IdleNotAfterPing { .. })
+        ));
+        assert!(matches!(
+            refused(&["--api-bind", "9984"]),
+            Some(ConfigError::ApiBind(_))
+        ));
+        assert!(matches!(
+            refused(&["--queue", "0"]),
+            Some(ConfigError::Zero("--queue"))
+        ));
+        assert_eq!(parse_dialect("v0.38"), Ok(CompatMode::V0_38));
+        assert!(parse_dialect("0.35").is_err());
+    }
+
+    #[test]
+    fn nodes_replace_host_and_port() {
+        let node = NodeSettings::from(parse(&["--nodes", "a:1,https://b:2/"]).node);
+        assert_eq!(
+            node.endpoints,
+            [
+                Endpoint {
+                    http: "http://a:1".into(),
+                    websocket: "ws://a:1/websocket".into()
+                },
+                Endpoint {
+                    http: "https://b:2".into(),
+                    websocket: "wss://b:2/websocket".into()
+                },
+            ]
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! The session driven over channels instead of a network socket: what a subscriber is sent,
+//! and how its session ends, for the paths the cursor decides.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_channel::mpsc as channel;
+use tokio::task::JoinHandle;
+
+use super::*;
+use crate::hub::Hub;
+use crate::wire::PublishedTx;
+
+/// A socket made of two channels: what the test sends arrives as the client's messages, and
+/// what the session sends comes out on `outgoing`.
+struct ChannelSocket {
+    incoming: channel::UnboundedReceiver<Result<Message, axum::Error>>,
+    outgoing: channel::UnboundedSender<Message>,
+}
+
+impl Stream for ChannelSocket {
+    type Item = Result<Message, axum::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.incoming.poll_next_unpin(cx)
+    }
+}
+
+impl Sink<Message> for ChannelSocket {
+    type Error = channel::SendError;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.outgoing.poll_ready_unpin(cx)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+        self.outgoing.start_send_unpin(item)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.outgoing.poll_flush_unpin(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.outgoing.poll_close_unpin(cx)
+    }
+}
+
+/// A client's end of a session under test.
+struct Client {
+    says: channel::UnboundedSender<Result<Message, axum::Error>>,
+    hears: channel::UnboundedReceiver<Message>,
+    session: JoinHandle<()>,
+}
+
+impl Client {
+    /// The next message the session sent, within a (virtual) minute.
+    async fn next(&mut self) -> Message {
+        tokio::time::timeout(Duration::from_secs(60), self.hears.next())
+            .await
+            .expect("a message in time")
+            .expect("the session's socket open")
+    }
+
+    /// The heights of the next `n` text messages.
+    async fn heights(&mut self, n: usize) -> Vec<u64> {
+        let mut heights = Vec::new();
+        while heights.len() < n {
+            if let Message::Text(text) = self.next().await {
+                let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+                heights.push(value["height"].as_u64().expect("height"));
+            }
+        }
+        heights
+    }
+
+    /// The close frame the session ends with, skipping pings.
+    async fn close(&mut self) -> (u16, String) {
+        loop {
+            match self.next().await {
+                Message::Close(Some(frame)) => return (frame.code, frame.reason.to_string()),
+                Message::Ping(_) => {}
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    }
+}
+
+fn block(height: u64) -> EncodedBlock {
+    let id = format!("{height:064x}");
+    let assets = [id.clone()];
+    let tx = PublishedTx {
+        id: &id,
+        asset_ids: &assets,
+    };
+    EncodedBlock::encode(Height::new(height).unwrap(), "hash", &[tx])
+}
+
+struct Setup {
+    hub: Hub,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+}
+
+impl Setup {
+    fn new(ring: usize) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        Setup {
+            hub: Hub::new(ring, metrics.clone()),
+            store: Arc::new(Store::in_memory(1_000).unwrap()),
+            metrics,
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Stores, then publishes, as the pipeline does.
+    fn publish(&self, heights: std::ops::RangeInclusive<u64>) {
+        for height in heights {
+            let block = block(height);
+            self.store
+                .append(std::slice::from_ref(&block), "hash")
+                .unwrap();
+            self.hub.publish(&block, None);
+        }
+    }
+
+    fn connect(&self, from: Option<u64>, settings: SessionSettings) -> Client {
+        let (says, incoming) = channel::unbounded();
+        let (outgoing, hears) = channel::unbounded();
+        let feed = Feed {
+            stream: StreamKind::Transactions,
+            live: self.hub.subscribe(StreamKind::Transactions),
+            store: self.store.clone(),
+            history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
+            from: from.and_then(Height::new),
+        };
+        let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
+        let session = tokio::spawn(run(
+            ChannelSocket { incoming, outgoing },
+            feed,
+            settings,
+            self.shutdown.clone(),
+            self.metrics.clone(),
+            permit,
+        ));
+        Client {
+            says,
+            hears,
+            session,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_resuming_client_gets_history_then_live_exactly_once() {
+    let setup = Setup::new(16);
+    setup.publish(1..=3);
+    let mut client = setup.connect(Some(2), SessionSettings::DEFAULT);
+    // Published after the subscription: 4 is in the ring and the store both.
+    setup.publish(4..=5);
+    assert_eq!(client.heights(4).await, [2, 3, 4, 5]);
+    setup.publish(6..=6);
+    assert_eq!(client.heights(1).await, [6]);
+    setup.shutdown.cancel();
+    assert_eq!(client.close().await, (1001, "server shutting down".into()));
+    client.session.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_live_client_that_falls_a_ring_behind_is_a_slow_consumer() {
+    let setup = Setup::new(2);
+    let mut client = setup.connect(None, SessionSettings::DEFAULT);
+    setup.publish(1..=1);
+    assert_eq!(client.heights(1).await, [1]);
+    // The session is not polled while these are published: the ring of 2 laps it.
+    setup.publish(2..=5);
+    assert_eq!(client.close().await, (1008, "slow consumer".into()));
+    client.session.await.unwrap();
+    assert_eq!(setup.metrics.snapshot().subscribers, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_client_is_pinged_then_closed_and_a_talking_one_is_not() {
+    let setup = Setup::new(4);
+    let settings = SessionSettings {
+        ping_interval: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(3),
+    };
+    let mut talking = setup.connect(None, settings);
+    let mut silent = setup.connect(None, settings);
+    for _ in 0..5 {
+        assert!(matches!(talking.next().await, Message::Ping(_)));
+        talking
+            .says
+            .unbounded_send(Ok(Message::Pong(Default::default())))
+            .unwrap();
+    }
+    assert_eq!(silent.close().await, (1000, "idle timeout".into()));
+    assert!(!talking.session.is_finished());
+    drop(talking.says);
+    talking.session.await.unwrap();
+}
+
+#[tokio::test]
+async fn history_pruned_before_the_client_gets_there_expires() {
+    let setup = Setup::new(16);
+    let store = Arc::new(Store::in_memory(2).unwrap());
+    let setup = Setup { store, ..setup };
+    setup.publish(1..=5);
+    let mut client = setup.connect(Some(1), SessionSettings::DEFAULT);
+    assert_eq!(client.close().await, (1008, "history expired".into()));
+    client.session.await.unwrap();
+}
