@@ -30,7 +30,7 @@ use tracing::{info, warn};
 
 use crate::config::ServerArgs;
 use crate::hub::{Hub, Stream};
-use crate::metrics::{ClientEnd, Metrics};
+use crate::metrics::{EXPOSITION_CONTENT_TYPE, Metrics, Refusal};
 use crate::sessions::{self, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionConfig};
 use crate::source::Height;
 use crate::store::Store;
@@ -219,7 +219,7 @@ fn subscribe(
     if let (Some(from), Some(first)) = (from, state.store.first_height())
         && from < first
     {
-        state.metrics.record_client_end(ClientEnd::TooOld);
+        state.metrics.record_refusal(Refusal::TooOld);
         info!(stream = stream.as_str(), %from, %first, "refused resume: older than the history");
         return (
             StatusCode::GONE,
@@ -230,7 +230,7 @@ fn subscribe(
             .into_response();
     }
     let Ok(permit) = state.clients.clone().try_acquire_owned() else {
-        state.metrics.record_client_end(ClientEnd::TooManyClients);
+        state.metrics.record_refusal(Refusal::TooManyClients);
         warn!(
             stream = stream.as_str(),
             "refused subscriber: client limit reached"
@@ -313,7 +313,7 @@ fn api_router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Router {
             "/metrics",
             get(move |_: Request| async move {
                 (
-                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    [(header::CONTENT_TYPE, EXPOSITION_CONTENT_TYPE)],
                     metrics.render(),
                 )
             }),

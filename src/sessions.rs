@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info};
 
 use crate::hub::{Batch, EncodedBlock, Stream};
-use crate::metrics::{ClientEnd, Metrics};
+use crate::metrics::{CloseReason, Metrics};
 use crate::source::Height;
 use crate::store::{Store, StoreError};
 
@@ -82,7 +82,7 @@ pub struct Feed {
 enum End {
     ClientLeft,
     SocketError,
-    Closed(ClientEnd),
+    Closed(CloseReason),
     StoreFailed,
     Shutdown,
 }
@@ -102,15 +102,12 @@ pub async fn run(
     let end = serve(&mut socket, feed, config, &shutdown, &metrics).await;
     let close = match end {
         End::Closed(why) => {
-            metrics.record_client_end(why);
+            metrics.record_close(why);
             Some(match why {
-                ClientEnd::SlowConsumer => (1008, "slow consumer"),
-                ClientEnd::HistoryExpired => (1008, "history expired"),
-                ClientEnd::MessageTooBig => (1009, "message too big"),
-                ClientEnd::IdleTimeout => (1000, "idle timeout"),
-                ClientEnd::TooManyClients | ClientEnd::TooOld => {
-                    unreachable!("refused before the upgrade")
-                }
+                CloseReason::SlowConsumer => (1008, "slow consumer"),
+                CloseReason::HistoryExpired => (1008, "history expired"),
+                CloseReason::MessageTooBig => (1009, "message too big"),
+                CloseReason::IdleTimeout => (1000, "idle timeout"),
             })
         }
         End::StoreFailed => Some((1011, "internal error")),
@@ -170,7 +167,7 @@ async fn serve(
                     }
                     Some(Err(error)) => {
                         return if is_too_big(error) {
-                            End::Closed(ClientEnd::MessageTooBig)
+                            End::Closed(CloseReason::MessageTooBig)
                         } else {
                             End::SocketError
                         };
@@ -201,13 +198,13 @@ async fn serve(
                 // a live client has missed nothing of its own.
                 Err(broadcast::error::RecvError::Lagged(_)) if catching_up || next.is_none() => continue,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return End::Closed(ClientEnd::SlowConsumer);
+                    return End::Closed(CloseReason::SlowConsumer);
                 }
                 Err(broadcast::error::RecvError::Closed) => return End::Shutdown,
             },
             _ = ping.tick() => Outgoing::Ping,
             () = sleep_until(last_heard + config.idle_timeout) => {
-                return End::Closed(ClientEnd::IdleTimeout);
+                return End::Closed(CloseReason::IdleTimeout);
             }
         };
         let sent_through = outgoing.last_height();
@@ -218,7 +215,7 @@ async fn serve(
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return End::SocketError,
                 // Stuck behind a client that stopped reading: a slow consumer too.
-                Err(_) => return End::Closed(ClientEnd::SlowConsumer),
+                Err(_) => return End::Closed(CloseReason::SlowConsumer),
             },
         }
         if let Some(height) = sent_through {
@@ -236,7 +233,7 @@ type HistoryRead = tokio::task::JoinHandle<Result<Vec<EncodedBlock>, StoreError>
 fn start_history_read(feed: &Feed, next: Option<Height>) -> Result<HistoryRead, End> {
     let next = next.expect("history is read only with a cursor");
     if feed.store.first_height().is_some_and(|first| next < first) {
-        return Err(End::Closed(ClientEnd::HistoryExpired));
+        return Err(End::Closed(CloseReason::HistoryExpired));
     }
     let (store, permits) = (feed.store.clone(), feed.history_reads.clone());
     Ok(tokio::spawn(async move {
@@ -259,7 +256,7 @@ fn history(
         || next.is_some_and(|next| store.first_height().is_some_and(|first| next < first));
     match read {
         Ok(Ok(blocks)) if !blocks.is_empty() && !expired() => Ok(blocks),
-        Ok(Ok(_)) => Err(End::Closed(ClientEnd::HistoryExpired)),
+        Ok(Ok(_)) => Err(End::Closed(CloseReason::HistoryExpired)),
         Ok(Err(error)) => {
             error!(%error, ?next, "reading history failed");
             Err(End::StoreFailed)
