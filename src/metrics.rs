@@ -1,20 +1,30 @@
-//! Counters and gauges every stage reports to, rendered in Prometheus text format, and
-//! the state `/ready` judges.
+//! Counters and gauges every stage reports to, kept in a `prometheus-client` registry and
+//! exposed in the Prometheus text format, and the state `/ready` judges.
 //!
 //! In: increments from the source, validate, hub and session stages. Out: `GET /metrics`
-//! and a [`Snapshot`] for `GET /ready` on the API listener. Plain atomics, so counting never
-//! blocks a stage; refusals are counted per reason, and the node's identity kept, under
-//! mutexes held only for one update.
+//! ([`Metrics::render`], served as [`EXPOSITION_CONTENT_TYPE`]) and a [`Snapshot`] for
+//! `GET /ready` on the API listener. Counters and gauges are atomics, so counting never
+//! blocks a stage; the latency histogram, the refusals per reason and the node's identity
+//! sit under locks held only for one update.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, prometheus_text};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::{MetricType, TypedMetric};
+use prometheus_client::registry::{Metric, Registry};
 use serde::Serialize;
 
 use crate::chain::Height;
+
+/// The `Content-Type` of [`Metrics::render`]'s output: the Prometheus text format 0.0.4,
+/// what the exposition was before the registry, so scrapers and dashboards see no change.
+pub const EXPOSITION_CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds (seconds) of the latency histogram's buckets: from a millisecond (an
 /// empty block to a local client) to ten seconds (the send timeout, beyond which the
@@ -23,39 +33,48 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-/// A Prometheus histogram over atomics: a count per bucket (not cumulative; summed when
-/// rendered), the sum in microseconds, and the total count.
-#[derive(Default)]
-struct Histogram {
-    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
-    sum_micros: AtomicU64,
-    count: AtomicU64,
+/// Heights and counts of things present: never negative.
+type U64Gauge = Gauge<u64, AtomicU64>;
+
+/// The label set of `planetmint_stream_transactions_refused_total`: the validate stage's
+/// refusal reason.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RefusedLabels {
+    reason: &'static str,
 }
 
-impl Histogram {
-    fn observe(&self, value: Duration) {
-        let seconds = value.as_secs_f64();
-        if let Some(bucket) = LATENCY_BUCKETS.iter().position(|le| seconds <= *le) {
-            self.buckets[bucket].fetch_add(1, Relaxed);
-        }
-        self.sum_micros
-            .fetch_add(value.as_micros().min(u64::MAX as u128) as u64, Relaxed);
-        self.count.fetch_add(1, Relaxed);
+/// `planetmint_stream_lag_blocks`, computed from the two heights when scraped. A gauge set
+/// on every change of either height would need the two read and the difference stored as
+/// one step, else the source and the validate stage updating at once can leave a stale
+/// difference standing until the next block; computed while encoding, it is always the
+/// difference of the heights as they are at the scrape.
+#[derive(Debug)]
+struct Lag {
+    node_height: U64Gauge,
+    last_height: U64Gauge,
+}
+
+impl Lag {
+    /// Saturating: after a restart the last height is known before the node's, and a node
+    /// may be behind what was published (restored from an older snapshot).
+    fn get(&self) -> u64 {
+        self.node_height
+            .get()
+            .saturating_sub(self.last_height.get())
+    }
+}
+
+impl TypedMetric for Lag {
+    const TYPE: MetricType = MetricType::Gauge;
+}
+
+impl EncodeMetric for Lag {
+    fn encode(&self, encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        ConstGauge::new(self.get()).encode(encoder)
     }
 
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (le, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
-            cumulative += bucket.load(Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
-        }
-        let count = self.count.load(Relaxed);
-        let sum = self.sum_micros.load(Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
-        );
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
     }
 }
 
@@ -79,16 +98,16 @@ pub struct Snapshot {
     pub app_hash_mismatches: u64,
 }
 
-/// Why a subscription was refused before the WebSocket upgrade, as counted.
+/// Why a stream request was refused before the WebSocket upgrade, as counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// 503: the client limit is reached.
     TooManyClients,
-    /// 410: `from_height` is older than the retained history.
+    /// 410: a resume whose `from_height` is older than the retained history.
     TooOld,
 }
 
-/// Why the service closed a subscriber's session, as counted.
+/// Why the server closed a subscriber's WebSocket, as counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
     SlowConsumer,
@@ -98,81 +117,218 @@ pub enum CloseReason {
     IdleTimeout,
 }
 
-#[derive(Default)]
 pub struct Metrics {
-    blocks: AtomicU64,
-    blocks_seen: AtomicU64,
-    transactions_seen: AtomicU64,
-    published: AtomicU64,
-    unverifiable: AtomicU64,
-    last_height: AtomicU64,
-    app_hash_mismatches: AtomicU64,
-    node_reconnects: AtomicU64,
-    backfilled: AtomicU64,
-    node_height: AtomicU64,
-    connected: AtomicBool,
-    node: Mutex<Option<NodeInfo>>,
-    pipeline_failures: AtomicU64,
-    pipeline_failing: AtomicBool,
+    blocks_published: Counter,
+    blocks_seen: Counter,
+    transactions_seen: Counter,
+    transactions_published: Counter,
+    unverifiable: Counter,
+    last_height: U64Gauge,
+    app_hash_mismatches: Counter,
+    node_reconnects: Counter,
+    backfilled: Counter,
+    node_height: U64Gauge,
+    /// 1 or 0: whether a node is followed.
+    connected: U64Gauge,
+    pipeline_failures: Counter,
+    subscribers: U64Gauge,
+    slow_consumers: Counter,
+    idle_timeouts: Counter,
+    oversized_messages: Counter,
+    refused_clients: Counter,
+    history_expired: Counter,
+    refused_resumes: Counter,
     latency: Histogram,
-    subscribers: AtomicU64,
-    slow_consumers: AtomicU64,
-    idle_timeouts: AtomicU64,
-    oversized_messages: AtomicU64,
-    refused_clients: AtomicU64,
-    history_expired: AtomicU64,
-    refused_resumes: AtomicU64,
-    refused: Mutex<BTreeMap<&'static str, u64>>,
+    refused: Family<RefusedLabels, Counter>,
+    registry: Registry,
+    node: Mutex<Option<NodeInfo>>,
+    pipeline_failing: AtomicBool,
+}
+
+/// Registers `metric` as `name` and hands it back to be kept for updating. The crate adds
+/// `_total` to a counter's name and a full stop to `help`: neither is written here.
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let r = &mut registry;
+        let counter = |r: &mut Registry, name: &str, help: &str| {
+            registered(r, name, help, Counter::default())
+        };
+        let gauge = |r: &mut Registry, name: &str, help: &str| {
+            registered(r, name, help, U64Gauge::default())
+        };
+        let mut metrics = Self {
+            blocks_published: counter(r, "planetmint_stream_blocks", "Blocks published"),
+            blocks_seen: counter(
+                r,
+                "planetmint_stream_blocks_seen",
+                "Blocks received from the source and judged",
+            ),
+            transactions_seen: counter(
+                r,
+                "planetmint_stream_transactions_seen",
+                "Transactions seen in blocks",
+            ),
+            transactions_published: counter(
+                r,
+                "planetmint_stream_transactions_published",
+                "Transactions published",
+            ),
+            unverifiable: counter(
+                r,
+                "planetmint_stream_transactions_unverifiable",
+                "Published transactions with a part that could not be verified",
+            ),
+            last_height: gauge(
+                r,
+                "planetmint_stream_last_height",
+                "Height of the last published block",
+            ),
+            app_hash_mismatches: counter(
+                r,
+                "planetmint_stream_app_hash_mismatches",
+                "Blocks whose computed app hash differs from the node's",
+            ),
+            node_reconnects: counter(
+                r,
+                "planetmint_stream_node_reconnects",
+                "Reconnections to the node",
+            ),
+            backfilled: counter(
+                r,
+                "planetmint_stream_backfilled_blocks",
+                "Blocks fetched over HTTP because no event brought them (gaps, reconnects, restarts)",
+            ),
+            node_height: gauge(
+                r,
+                "planetmint_stream_node_height",
+                "The node's latest height, as last seen",
+            ),
+            connected: gauge(
+                r,
+                "planetmint_stream_node_connected",
+                "1 while following a node (or replaying a file), else 0",
+            ),
+            pipeline_failures: counter(
+                r,
+                "planetmint_stream_pipeline_failures",
+                "Failed attempts to validate or store blocks (retried; nothing is published unjudged or unstored)",
+            ),
+            subscribers: gauge(
+                r,
+                "planetmint_stream_subscribers",
+                "Connected stream subscribers",
+            ),
+            slow_consumers: counter(
+                r,
+                "planetmint_stream_slow_consumers_closed",
+                "Subscribers closed for falling a whole queue behind",
+            ),
+            idle_timeouts: counter(
+                r,
+                "planetmint_stream_idle_timeouts",
+                "Subscribers closed for silence",
+            ),
+            oversized_messages: counter(
+                r,
+                "planetmint_stream_oversized_messages",
+                "Subscribers closed for sending a message over the limit",
+            ),
+            refused_clients: counter(
+                r,
+                "planetmint_stream_refused_clients",
+                "Upgrades refused at the client limit",
+            ),
+            history_expired: counter(
+                r,
+                "planetmint_stream_history_expired",
+                "Resuming subscribers closed because their next height left the retained history",
+            ),
+            refused_resumes: counter(
+                r,
+                "planetmint_stream_refused_resumes",
+                "Resumes refused (410) for a from_height older than the retained history",
+            ),
+            latency: registered(
+                r,
+                "planetmint_stream_event_to_send_seconds",
+                "Time from a NewBlock event to a live subscriber having been sent the block's messages",
+                Histogram::new(LATENCY_BUCKETS),
+            ),
+            refused: registered(
+                r,
+                "planetmint_stream_transactions_refused",
+                "Transactions not published, by reason",
+                Family::default(),
+            ),
+            registry,
+            node: Mutex::default(),
+            pipeline_failing: AtomicBool::default(),
+        };
+        let lag = Lag {
+            node_height: metrics.node_height.clone(),
+            last_height: metrics.last_height.clone(),
+        };
+        metrics.registry.register(
+            "planetmint_stream_lag_blocks",
+            "Blocks the node has that are not published yet",
+            lag,
+        );
+        metrics
+    }
 }
 
 impl Metrics {
     pub fn record_seen(&self, transactions: usize) {
-        self.blocks_seen.fetch_add(1, Relaxed);
-        self.transactions_seen
-            .fetch_add(transactions as u64, Relaxed);
+        self.blocks_seen.inc();
+        self.transactions_seen.inc_by(transactions as u64);
     }
 
     pub fn record_published(&self, height: Height, transactions: usize) {
-        self.blocks.fetch_add(1, Relaxed);
-        self.published.fetch_add(transactions as u64, Relaxed);
-        self.last_height.store(height.get(), Relaxed);
+        self.blocks_published.inc();
+        self.transactions_published.inc_by(transactions as u64);
+        self.last_height.set(height.get());
     }
 
     /// The height published before a restart, from the store.
     pub fn record_resumed(&self, height: Height) {
-        self.last_height.store(height.get(), Relaxed);
+        self.last_height.set(height.get());
     }
 
     pub fn record_refused(&self, reason: &'static str) {
-        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
-        *refused.entry(reason).or_default() += 1;
+        self.refused.get_or_create(&RefusedLabels { reason }).inc();
     }
 
     pub fn record_unverifiable(&self) {
-        self.unverifiable.fetch_add(1, Relaxed);
+        self.unverifiable.inc();
     }
 
     pub fn record_app_hash_mismatch(&self) {
-        self.app_hash_mismatches.fetch_add(1, Relaxed);
+        self.app_hash_mismatches.inc();
     }
 
     pub fn record_reconnect(&self) {
-        self.node_reconnects.fetch_add(1, Relaxed);
+        self.node_reconnects.inc();
     }
 
     pub fn record_backfilled(&self) {
-        self.backfilled.fetch_add(1, Relaxed);
+        self.backfilled.inc();
     }
 
     /// The node's latest height as last seen (an event, a `/status`): lag is measured
     /// against it.
     pub fn record_node_height(&self, height: Height) {
-        self.node_height.fetch_max(height.get(), Relaxed);
+        self.node_height.inner().fetch_max(height.get(), Relaxed);
     }
 
     /// The source is following `node` now, or (None) lost it.
     pub fn record_node(&self, node: Option<NodeInfo>) {
-        self.connected.store(node.is_some(), Relaxed);
+        self.connected.set(u64::from(node.is_some()));
         if node.is_some() {
             *self.node.lock().unwrap_or_else(|e| e.into_inner()) = node;
         }
@@ -181,7 +337,7 @@ impl Metrics {
     /// Validating or storing a batch of blocks failed; it is retried, and nothing is
     /// published meanwhile.
     pub fn record_pipeline_failure(&self) {
-        self.pipeline_failures.fetch_add(1, Relaxed);
+        self.pipeline_failures.inc();
         self.pipeline_failing.store(true, Relaxed);
     }
 
@@ -199,195 +355,128 @@ impl Metrics {
 
     /// Time from a block's NewBlock event to a subscriber having been sent its messages.
     pub fn record_latency(&self, latency: Duration) {
-        self.latency.observe(latency);
+        self.latency.observe(latency.as_secs_f64());
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        let last_height = self.last_height.load(Relaxed);
-        let node_height = self.node_height.load(Relaxed);
+        let last_height = self.last_height.get();
+        let node_height = self.node_height.get();
         Snapshot {
-            connected: self.connected.load(Relaxed),
+            connected: self.connected.get() == 1,
             node: self.node.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             last_height,
             node_height,
             lag: node_height.saturating_sub(last_height),
-            subscribers: self.subscribers.load(Relaxed),
-            app_hash_mismatches: self.app_hash_mismatches.load(Relaxed),
+            subscribers: self.subscribers.get(),
+            app_hash_mismatches: self.app_hash_mismatches.get(),
         }
     }
 
     pub fn subscriber_joined(&self) {
-        self.subscribers.fetch_add(1, Relaxed);
+        self.subscribers.inc();
     }
 
     pub fn subscriber_left(&self) {
-        self.subscribers.fetch_sub(1, Relaxed);
+        self.subscribers.dec();
     }
 
     pub fn record_refusal(&self, refusal: Refusal) {
-        let counter = match refusal {
-            Refusal::TooManyClients => &self.refused_clients,
-            Refusal::TooOld => &self.refused_resumes,
+        match refusal {
+            Refusal::TooManyClients => self.refused_clients.inc(),
+            Refusal::TooOld => self.refused_resumes.inc(),
         };
-        counter.fetch_add(1, Relaxed);
     }
 
     pub fn record_close(&self, reason: CloseReason) {
-        let counter = match reason {
-            CloseReason::SlowConsumer => &self.slow_consumers,
-            CloseReason::IdleTimeout => &self.idle_timeouts,
-            CloseReason::MessageTooBig => &self.oversized_messages,
-            CloseReason::HistoryExpired => &self.history_expired,
+        match reason {
+            CloseReason::SlowConsumer => self.slow_consumers.inc(),
+            CloseReason::HistoryExpired => self.history_expired.inc(),
+            CloseReason::MessageTooBig => self.oversized_messages.inc(),
+            CloseReason::IdleTimeout => self.idle_timeouts.inc(),
         };
-        counter.fetch_add(1, Relaxed);
     }
 
-    /// The Prometheus text exposition of every counter.
+    /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        };
-        let get = |c: &AtomicU64| c.load(Relaxed);
-        metric(
-            "planetmint_stream_blocks_total",
-            "counter",
-            "Blocks published.",
-            get(&self.blocks),
-        );
-        metric(
-            "planetmint_stream_blocks_seen_total",
-            "counter",
-            "Blocks received from the source and judged.",
-            get(&self.blocks_seen),
-        );
-        metric(
-            "planetmint_stream_transactions_seen_total",
-            "counter",
-            "Transactions seen in blocks.",
-            get(&self.transactions_seen),
-        );
-        metric(
-            "planetmint_stream_transactions_published_total",
-            "counter",
-            "Transactions published.",
-            get(&self.published),
-        );
-        metric(
-            "planetmint_stream_transactions_unverifiable_total",
-            "counter",
-            "Published transactions with a part that could not be verified.",
-            get(&self.unverifiable),
-        );
-        metric(
-            "planetmint_stream_last_height",
-            "gauge",
-            "Height of the last published block.",
-            get(&self.last_height),
-        );
-        metric(
-            "planetmint_stream_app_hash_mismatches_total",
-            "counter",
-            "Blocks whose computed app hash differs from the node's.",
-            get(&self.app_hash_mismatches),
-        );
-        metric(
-            "planetmint_stream_node_reconnects_total",
-            "counter",
-            "Reconnections to the node.",
-            get(&self.node_reconnects),
-        );
-        metric(
-            "planetmint_stream_backfilled_blocks_total",
-            "counter",
-            "Blocks fetched over HTTP because no event brought them (gaps, reconnects, restarts).",
-            get(&self.backfilled),
-        );
-        metric(
-            "planetmint_stream_node_height",
-            "gauge",
-            "The node's latest height, as last seen.",
-            get(&self.node_height),
-        );
-        metric(
-            "planetmint_stream_lag_blocks",
-            "gauge",
-            "Blocks the node has that are not published yet.",
-            get(&self.node_height).saturating_sub(get(&self.last_height)),
-        );
-        metric(
-            "planetmint_stream_node_connected",
-            "gauge",
-            "1 while following a node (or replaying a file), else 0.",
-            u64::from(self.connected.load(Relaxed)),
-        );
-        metric(
-            "planetmint_stream_pipeline_failures_total",
-            "counter",
-            "Failed attempts to validate or store blocks (retried; nothing is published unjudged or unstored).",
-            get(&self.pipeline_failures),
-        );
-        metric(
-            "planetmint_stream_subscribers",
-            "gauge",
-            "Connected stream subscribers.",
-            get(&self.subscribers),
-        );
-        metric(
-            "planetmint_stream_slow_consumers_closed_total",
-            "counter",
-            "Subscribers closed for falling a whole queue behind.",
-            get(&self.slow_consumers),
-        );
-        metric(
-            "planetmint_stream_idle_timeouts_total",
-            "counter",
-            "Subscribers closed for silence.",
-            get(&self.idle_timeouts),
-        );
-        metric(
-            "planetmint_stream_oversized_messages_total",
-            "counter",
-            "Subscribers closed for sending a message over the limit.",
-            get(&self.oversized_messages),
-        );
-        metric(
-            "planetmint_stream_refused_clients_total",
-            "counter",
-            "Upgrades refused at the client limit.",
-            get(&self.refused_clients),
-        );
-        metric(
-            "planetmint_stream_history_expired_total",
-            "counter",
-            "Resuming subscribers closed because their next height left the retained history.",
-            get(&self.history_expired),
-        );
-        metric(
-            "planetmint_stream_refused_resumes_total",
-            "counter",
-            "Resumes refused (410) for a from_height older than the retained history.",
-            get(&self.refused_resumes),
-        );
-        self.latency.render(
-            &mut out,
-            "planetmint_stream_event_to_send_seconds",
-            "Time from a NewBlock event to a live subscriber having been sent the block's messages.",
-        );
-        let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(
-            out,
-            "# HELP planetmint_stream_transactions_refused_total Transactions not published, by reason.\n# TYPE planetmint_stream_transactions_refused_total counter"
-        );
-        for (reason, count) in refused.iter() {
-            let _ = writeln!(
-                out,
-                "planetmint_stream_transactions_refused_total{{reason=\"{reason}\"}} {count}"
-            );
-        }
+        prometheus_text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn height(n: u64) -> Height {
+        Height::new(n).expect("positive")
+    }
+
+    /// The names, HELP texts, labels and bucket bounds dashboards and alerts are written
+    /// against: spelled out here, not taken from the registrations.
+    #[test]
+    fn exposition_keeps_the_names_dashboards_use() {
+        let metrics = Metrics::default();
+        metrics.record_published(height(7), 3);
+        metrics.record_node_height(height(10));
+        metrics.record_refused("node_rejected");
+        metrics.record_refused("node_rejected");
+        metrics.record_latency(Duration::from_millis(3));
+        metrics.record_refusal(Refusal::TooOld);
+        metrics.record_close(CloseReason::SlowConsumer);
+        let text = metrics.render();
+
+        let bounds = "0.001 0.0025 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 10 +Inf";
+        let buckets: String = bounds
+            .split(' ')
+            .map(|le| {
+                // The one observation, 3 ms, is in every bucket from 5 ms up.
+                // (Rust parses "+Inf" as infinity.)
+                let count = u64::from(le.parse::<f64>().expect("a bound") >= 0.003);
+                format!("planetmint_stream_event_to_send_seconds_bucket{{le=\"{le}\"}} {count}\n")
+            })
+            .collect();
+        for expected in [
+            "# HELP planetmint_stream_blocks_total Blocks published.\n\
+             # TYPE planetmint_stream_blocks_total counter\n\
+             planetmint_stream_blocks_total 1\n",
+            "\nplanetmint_stream_transactions_published_total 3\n",
+            "# HELP planetmint_stream_transactions_refused_total Transactions not published, by reason.\n\
+             # TYPE planetmint_stream_transactions_refused_total counter\n\
+             planetmint_stream_transactions_refused_total{reason=\"node_rejected\"} 2\n",
+            "# TYPE planetmint_stream_event_to_send_seconds histogram\n",
+            &buckets,
+            "planetmint_stream_event_to_send_seconds_sum 0.003\n\
+             planetmint_stream_event_to_send_seconds_count 1\n",
+            "# HELP planetmint_stream_lag_blocks Blocks the node has that are not published yet.\n\
+             # TYPE planetmint_stream_lag_blocks gauge\n\
+             planetmint_stream_lag_blocks 3\n",
+            "\nplanetmint_stream_refused_resumes_total 1\n",
+            "\nplanetmint_stream_refused_clients_total 0\n",
+            "\nplanetmint_stream_slow_consumers_closed_total 1\n",
+        ] {
+            assert!(text.contains(expected), "no {expected:?} in:\n{text}");
+        }
+
+        // The lag follows either height at once, and a node behind what was published is
+        // no lag rather than a wrapped one.
+        metrics.record_published(height(9), 0);
+        assert!(
+            metrics
+                .render()
+                .contains("\nplanetmint_stream_lag_blocks 1\n")
+        );
+        metrics.record_resumed(height(12));
+        assert!(
+            metrics
+                .render()
+                .contains("\nplanetmint_stream_lag_blocks 0\n")
+        );
+        metrics.record_node_height(height(15));
+        assert!(
+            metrics
+                .render()
+                .contains("\nplanetmint_stream_lag_blocks 3\n")
+        );
     }
 }

@@ -30,7 +30,7 @@ use tracing::{info, warn};
 
 use crate::chain::Height;
 use crate::hub::Hub;
-use crate::metrics::{Metrics, Refusal};
+use crate::metrics::{EXPOSITION_CONTENT_TYPE, Metrics, Refusal};
 use crate::sessions::{self, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionSettings};
 use crate::store::Store;
 use crate::wire::StreamKind;
@@ -359,7 +359,7 @@ fn api_router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Router {
             "/metrics",
             get(move |_: Request| async move {
                 (
-                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    [(header::CONTENT_TYPE, EXPOSITION_CONTENT_TYPE)],
                     metrics.render(),
                 )
             }),
