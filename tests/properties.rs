@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 
-use planetmint_stream::validate::json::{Value, decode};
-use planetmint_stream::validate::{canonical, validate};
+use planetmint_stream::validate::json::{Value, canonical, decode};
+use planetmint_stream::validate::validate;
 
 /// JSON-ish text: mostly the characters JSON is made of, so the decoder gets deep into its
 /// grammar instead of failing at the first byte.

@@ -10,7 +10,8 @@ use base64::Engine as _;
 use serde_json::Value as Json;
 
 use planetmint_stream::validate::condition::{Fulfillment, Verification};
-use planetmint_stream::validate::{canonical, json, validate};
+use planetmint_stream::validate::json::{self, canonical};
+use planetmint_stream::validate::validate;
 
 fn lines(name: &str) -> Vec<Json> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,16 +5,20 @@
 //! No I/O and no global state; every function here is pure, so the stage can run on any
 //! thread and be tested against Planetmint's own library byte for byte.
 //!
-//! Inside: [`json`] decodes as Python does, [`canonical`] serializes as python-rapidjson
-//! does, [`schema`] holds the structural rules of transaction versions 2.0 and 3.0,
-//! [`condition`] parses and verifies crypto-condition fulfillments, and [`transaction`]
-//! ties them into ids, signed messages and the verdict.
+//! Inside: [`json`] decodes as Python does and serializes as python-rapidjson does
+//! ([`json::canonical`]), [`model`] names a transaction ([`TxId`], [`Operation`],
+//! [`Version`]), [`schema`] holds the structural rules of transaction versions 2.0 and 3.0,
+//! [`condition`] parses and verifies crypto-condition fulfillments, [`transaction`] ties them
+//! into ids, signed messages and the [`verdict`], and [`judge`] judges whole blocks.
 
-pub mod canonical;
 pub mod condition;
 pub mod json;
 pub mod judge;
+pub mod model;
 pub mod schema;
 pub mod transaction;
+pub mod verdict;
 
-pub use transaction::{Invalid, Operation, Transaction, TxId, Verdict, Version, validate};
+pub use model::{Operation, TxId, Version};
+pub use transaction::validate;
+pub use verdict::{Invalid, Transaction, Verdict};

@@ -18,14 +18,13 @@
 //!    `{transaction_id}{output_index}` for inputs that spend;
 //! 6. no output spent twice by one transaction.
 
-use std::fmt;
-
 use sha3::{Digest, Sha3_256};
 
-use super::canonical;
-use super::condition::{Condition, ConditionError, Details, Fulfillment, Verification};
-use super::json::{self, DecodeError, Object, Value};
-use super::schema::{self, SchemaError};
+use super::condition::{ConditionError, Details, Fulfillment, Verification};
+use super::json::{self, Object, Value, canonical};
+use super::model::{Operation, OperationError, TxId, Version};
+use super::schema;
+use super::verdict::{Input, Invalid, Output, OutputLink, Transaction, Verdict};
 
 /// Deepest nesting a transaction may have. Planetmint deep-copies the body (Python's
 /// `deepcopy` spends two stack frames a level against a recursion limit of 1000), so it
@@ -33,219 +32,6 @@ use super::schema::{self, SchemaError};
 /// boundary. The cost: a transaction between 400 and ~490 levels deep, which no client
 /// library produces, is refused although Planetmint might accept it.
 pub const MAX_TX_DEPTH: usize = 400;
-
-/// A transaction id: SHA3-256 of a canonical form, shown as 64 lower-case hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TxId([u8; 32]);
-
-impl TxId {
-    /// SHA3-256 of `bytes`, the way Planetmint's `hash_data` computes ids.
-    pub fn of(bytes: &[u8]) -> Self {
-        TxId(Sha3_256::digest(bytes).into())
-    }
-
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl TxId {
-    /// The 64 lower-case hex digits, without allocating.
-    pub fn hex(&self) -> [u8; 64] {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [0u8; 64];
-        for (i, b) in self.0.iter().enumerate() {
-            out[2 * i] = DIGITS[usize::from(b >> 4)];
-            out[2 * i + 1] = DIGITS[usize::from(b & 0xF)];
-        }
-        out
-    }
-}
-
-impl fmt::Display for TxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(std::str::from_utf8(&self.hex()).expect("hex digits are ASCII"))
-    }
-}
-
-impl fmt::Debug for TxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TxId({self})")
-    }
-}
-
-/// The seven operations planetmint-transactions registers a class for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    Create,
-    Transfer,
-    Compose,
-    Decompose,
-    ValidatorElection,
-    ChainMigrationElection,
-    Vote,
-}
-
-impl Operation {
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "CREATE" => Operation::Create,
-            "TRANSFER" => Operation::Transfer,
-            "COMPOSE" => Operation::Compose,
-            "DECOMPOSE" => Operation::Decompose,
-            "VALIDATOR_ELECTION" => Operation::ValidatorElection,
-            "CHAIN_MIGRATION_ELECTION" => Operation::ChainMigrationElection,
-            "VOTE" => Operation::Vote,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "CREATE",
-            Operation::Transfer => "TRANSFER",
-            Operation::Compose => "COMPOSE",
-            Operation::Decompose => "DECOMPOSE",
-            Operation::ValidatorElection => "VALIDATOR_ELECTION",
-            Operation::ChainMigrationElection => "CHAIN_MIGRATION_ELECTION",
-            Operation::Vote => "VOTE",
-        }
-    }
-}
-
-/// Transaction format version. Planetmint checks anything that is not `"3.0"` against the
-/// 2.0 rules (whose schema then insists on `"2.0"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Version {
-    V2,
-    V3,
-}
-
-/// The output an input spends.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OutputLink {
-    pub transaction_id: String,
-    pub output_index: u64,
-}
-
-#[derive(Debug)]
-pub struct Input {
-    pub owners_before: Vec<String>,
-    pub fulfills: Option<OutputLink>,
-    pub fulfillment: Fulfillment,
-}
-
-#[derive(Debug)]
-pub struct Output {
-    pub public_keys: Vec<String>,
-    pub amount: u64,
-    /// The condition details as Planetmint builds them; `None` for an output given by its
-    /// condition URI alone (a hashlock), which Planetmint keeps unparsed.
-    pub details: Option<Details>,
-}
-
-impl Output {
-    /// The output's condition, computed on demand (validation never needs it); `None` for
-    /// a hashlock or details that admit no condition (an unmeetable threshold).
-    pub fn condition(&self) -> Option<Condition> {
-        self.details.as_ref().and_then(|d| d.condition().ok())
-    }
-}
-
-/// A transaction that passed every stateless check.
-#[derive(Debug)]
-pub struct Transaction {
-    pub id: TxId,
-    pub version: Version,
-    pub operation: Operation,
-    /// The asset ids Planetmint's stream reports, in order (see [`asset_ids`]).
-    pub asset_ids: Vec<String>,
-    pub inputs: Vec<Input>,
-    pub outputs: Vec<Output>,
-    /// Set when a part we cannot check ourselves passed everything else: a Zenroom `script`,
-    /// whose code only the Zenroom VM can run (or a fulfillment type the condition module
-    /// cannot verify, of which there is none today). Such a transaction is neither proven
-    /// valid nor invalid.
-    pub unverifiable: Option<&'static str>,
-}
-
-impl Transaction {
-    /// The documented singular `asset_id`: the first of [`Transaction::asset_ids`].
-    pub fn asset_id(&self) -> Option<&str> {
-        self.asset_ids.first().map(String::as_str)
-    }
-}
-
-/// Why a transaction is not valid. Codes are stable and short, for logs, counters and clients.
-#[derive(Debug, thiserror::Error)]
-pub enum Invalid {
-    #[error("not a JSON document: {0}")]
-    Json(#[from] DecodeError),
-    #[error("not a JSON object")]
-    NotObject,
-    #[error("missing key {0:?}")]
-    MissingKey(&'static str),
-    #[error("unknown operation")]
-    UnknownOperation,
-    #[error("nested {0} levels deep, deeper than Planetmint can copy")]
-    TooDeep(usize),
-    #[error("a string holds a lone surrogate, which cannot be encoded")]
-    Unencodable,
-    #[error("id is not the hash of the body (computed {computed})")]
-    IdMismatch { computed: TxId },
-    #[error("{0}")]
-    Schema(#[from] SchemaError),
-    #[error("input {index}: {source}")]
-    Fulfillment {
-        index: usize,
-        source: ConditionError,
-    },
-    #[error("output {index}: {source}")]
-    Condition {
-        index: usize,
-        source: ConditionError,
-    },
-    #[error("unexpected shape: {0}")]
-    Shape(&'static str),
-    #[error("input {0}: fulfillment does not verify")]
-    Signature(usize),
-    #[error("input {0} spends an output another input already spends")]
-    DoubleSpend(usize),
-}
-
-impl Invalid {
-    /// A stable snake_case code naming the failed rule.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Invalid::Json(DecodeError::TooDeep) => "too_deep",
-            Invalid::Json(_) => "json",
-            Invalid::NotObject => "not_object",
-            Invalid::MissingKey(_) => "missing_key",
-            Invalid::UnknownOperation => "unknown_operation",
-            Invalid::TooDeep(_) => "too_deep",
-            Invalid::Unencodable => "unencodable",
-            Invalid::IdMismatch { .. } => "id_mismatch",
-            Invalid::Schema(e) => e.code(),
-            Invalid::Fulfillment { source, .. } | Invalid::Condition { source, .. } => {
-                source.code()
-            }
-            Invalid::Shape(_) => "shape",
-            Invalid::Signature(_) => "signature",
-            Invalid::DoubleSpend(_) => "double_spend",
-        }
-    }
-}
-
-/// What the core says about one raw transaction.
-#[derive(Debug)]
-pub struct Verdict {
-    /// The id Planetmint computes for the body: present once the body is an object with
-    /// every key of the id's form, valid or not.
-    pub transaction_id: Option<TxId>,
-    /// The body's `operation` when it is a string, valid or not.
-    pub operation: Option<String>,
-    pub result: Result<Transaction, Invalid>,
-}
 
 /// Validates one raw transaction.
 pub fn validate(raw: &[u8]) -> Verdict {
@@ -271,6 +57,7 @@ fn check(
         .get("operation")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let operation = Operation::resolve(&body);
 
     // The signed message covers the body as the client sent it, extra keys included, so it
     // is taken before `body` is cut down to Planetmint's `local_dict`. A lone surrogate
@@ -281,7 +68,7 @@ fn check(
         Sha3_256::new_with_prefix(&buf)
     });
 
-    let local = LocalDict::cut(body)?;
+    let local = LocalDict::cut(body, operation)?;
     if document.unencodable && local.body.iter().any(|(_, v)| v.contains_unencodable()) {
         return Err(Invalid::Unencodable);
     }
@@ -289,13 +76,12 @@ fn check(
     canonical::write_object(&local.body, &mut buf);
     let id = TxId::of(&buf);
     *id_out = Some(id);
-    match local.operation {
-        OperationKey::Known => {}
-        OperationKey::Unknown => return Err(Invalid::UnknownOperation),
+    let operation = operation.map_err(|error| match error {
         // from_dict hashes with a default of CREATE, then its constructor reads
         // `tx["operation"]` and raises KeyError.
-        OperationKey::Missing => return Err(Invalid::MissingKey("operation")),
-    }
+        OperationError::Missing => Invalid::MissingKey("operation"),
+        OperationError::Unhashable | OperationError::Unregistered => Invalid::UnknownOperation,
+    })?;
     if document.depth > MAX_TX_DEPTH {
         return Err(Invalid::TooDeep(document.depth));
     }
@@ -303,8 +89,8 @@ fn check(
         return Err(Invalid::IdMismatch { computed: id });
     }
     let local = local.body;
-    schema::check(&local)?;
-    let mut tx = parse(&local, id)?;
+    let version = schema::check(&local, operation)?;
+    let mut tx = parse(&local, id, operation, version)?;
     let message = message.ok_or(Invalid::Unencodable)?;
 
     for (index, input) in tx.inputs.iter().enumerate() {
@@ -362,28 +148,17 @@ const ID_KEYS: [&str; 9] = [
 struct LocalDict {
     body: Object,
     claimed_id: Option<String>,
-    operation: OperationKey,
-}
-
-/// What the body's `operation` is, as far as `from_dict` cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OperationKey {
-    Known,
-    Unknown,
-    Missing,
 }
 
 impl LocalDict {
     /// Mirrors the first lines of `Transaction.from_dict`: `version`, the asset key chosen
     /// by version, `inputs`, `outputs` and `metadata` must be present; `id` may be missing
     /// (null); a missing operation is hashed as CREATE. Whether the operation names a
-    /// registered class is only noted: the id is computed either way.
-    fn cut(mut body: Object) -> Result<Self, Invalid> {
-        let operation = match body.get("operation") {
-            None => OperationKey::Missing,
-            Some(Value::Str(name)) if Operation::parse(name).is_some() => OperationKey::Known,
-            Some(_) => OperationKey::Unknown,
-        };
+    /// registered class does not matter here: the id is computed either way.
+    fn cut(
+        mut body: Object,
+        operation: Result<Operation, OperationError>,
+    ) -> Result<Self, Invalid> {
         let version = body.get("version").ok_or(Invalid::MissingKey("version"))?;
         // `get_asset_obj`: version 2.0 reads `asset`, falling back to `assets`, and stores
         // it under `asset`; every other version reads `assets`.
@@ -410,14 +185,10 @@ impl LocalDict {
         let claimed_id = body.get("id").and_then(Value::as_str).map(str::to_owned);
         body.retain(|k| ID_KEYS.contains(&k));
         body.insert("id", Value::Null);
-        if operation == OperationKey::Missing {
-            body.insert("operation", Value::Str("CREATE".into()));
+        if operation == Err(OperationError::Missing) {
+            body.insert("operation", Value::Str(Operation::Create.as_str().into()));
         }
-        Ok(LocalDict {
-            body,
-            claimed_id,
-            operation,
-        })
+        Ok(LocalDict { body, claimed_id })
     }
 }
 
@@ -454,18 +225,15 @@ fn write_signing_form(body: &Object, out: &mut Vec<u8>) {
     });
 }
 
-/// Builds the domain types from a `local_dict` that passed [`schema::check`].
-fn parse(local: &Object, id: TxId) -> Result<Transaction, Invalid> {
+/// Builds the domain types from a `local_dict` that passed [`schema::check`] as `operation`
+/// under `version`.
+fn parse(
+    local: &Object,
+    id: TxId,
+    operation: Operation,
+    version: Version,
+) -> Result<Transaction, Invalid> {
     let field = |key: &'static str| local.get(key).ok_or(Invalid::MissingKey(key));
-    let operation = field("operation")?
-        .as_str()
-        .and_then(Operation::parse)
-        .ok_or(Invalid::UnknownOperation)?;
-    let version = if field("version")?.as_str() == Some("3.0") {
-        Version::V3
-    } else {
-        Version::V2
-    };
     let inputs = array(field("inputs")?, "inputs")?
         .iter()
         .enumerate()

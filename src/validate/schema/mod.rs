@@ -3,7 +3,8 @@
 //!
 //! In: the `local_dict` that `from_dict` builds from the decoded transaction (the keys
 //! `inputs`, `outputs`, `operation`, `metadata`, `asset` when `version == "2.0"` else
-//! `assets`, `version`, `id`, and `script` when the transaction has one). Out: `Ok(())`, or
+//! `assets`, `version`, `id`, and `script` when the transaction has one) and the
+//! [`Operation`] its operation resolved to. Out: the [`Version`] whose rules applied, or
 //! a [`SchemaError`] from the first stage that fails in Python, carrying the exception class
 //! Python raises there ([`SchemaError::python_class`]). Within the schema stage, which rule
 //! gets reported is ours: they all raise the same class.
@@ -13,12 +14,14 @@
 //! `_fulfillment_from_details` of output condition details ([`super::condition`]).
 //!
 //! The stages, in `from_dict`'s order:
-//! 1. `resolve_class(operation)`, then the `tx[...]` look-ups that build `local_dict`;
+//! 1. `resolve_class(operation)` ([`Operation::resolve`], done by the caller; what Python
+//!    raises when it fails is [`SchemaError::from`]), then the `tx[...]` look-ups that build
+//!    `local_dict` (`constructors`);
 //! 2. `validate_schema` (`rules`): the version's common schema (version "3.0" → `v3.0/`,
 //!    anything else → `v2.0/`), then the operation's own (VOTE: transfer's, then vote's);
-//!    ValidatorElection then decodes the proposed validator key (`python`);
+//!    ValidatorElection then decodes the proposed validator key (`constructors`);
 //! 3. `Input.from_dict`, `Output.from_dict`, `Script.from_dict` and the constructors
-//!    (`python`).
+//!    (`constructors`).
 //!
 //! Whose schema semantics: `_validate_schema` first runs python-rapidjson's `Validator` on
 //! `rapidjson.dumps(body)` and consults `jsonschema` only when that fails, to word the error.
@@ -34,28 +37,29 @@
 //! Hot path: no allocation unless a check fails (paths are rendered only into errors), except
 //! for decoding a validator election's proposed key.
 
+mod constructors;
 mod encodings;
 mod patterns;
-mod python;
 mod rules;
 #[cfg(test)]
 mod tests;
 
 use super::json::{Object, Value};
-use super::transaction::Operation;
+use super::model::{Operation, OperationError, Version};
 
 /// Checks Planetmint's `local_dict` against every structural rule of `from_dict(tx, False)`
-/// except the id comparison and crypto-condition parsing.
+/// except the id comparison and crypto-condition parsing. Returns the version whose rules
+/// applied.
 ///
-/// Callers build `local` as `from_dict` does: `operation` is `tx.get("operation", "CREATE")`
-/// (a transaction without one is validated as CREATE, then `tx["operation"]` raises
-/// `KeyError`: refuse it before calling this), `id` is null when absent (the id comparison
-/// then fails), and for version "2.0" the `asset` value falls back to `tx["assets"]`.
-pub fn check(local: &Object) -> Result<(), SchemaError> {
-    let op = resolve_operation(local)?;
-    let schema = python::local_dict_keys(local)?;
-    rules::validate_schema(local, schema, op)?;
-    python::after_schema(local, schema, op)
+/// Callers build `local` as `from_dict` does: `id` is null when absent (the id comparison
+/// then fails), and for version "2.0" the `asset` value falls back to `tx["assets"]`. `op` is
+/// what `resolve_class` made of the transaction's operation ([`Operation::resolve`]); one
+/// that does not resolve fails before this stage, raising what [`SchemaError::from`] says.
+pub fn check(local: &Object, op: Operation) -> Result<Version, SchemaError> {
+    let version = constructors::local_dict_keys(local)?;
+    rules::validate_schema(local, version, op)?;
+    constructors::after_schema(local, version, op)?;
+    Ok(version)
 }
 
 /// Why a transaction fails a structural rule. Paths are JSON pointers into `local_dict`.
@@ -159,57 +163,30 @@ impl SchemaError {
     }
 }
 
-/// `Transaction.resolve_class(local_dict["operation"])`: a dict look-up, so only the seven
-/// registered names resolve, and a list or dict raises `TypeError` (unhashable).
-fn resolve_operation(local: &Object) -> Result<Operation, SchemaError> {
-    let at = At::ROOT;
-    let name = match field(local, "operation") {
-        Some(Value::Str(name)) => name.as_str(),
-        Some(Value::Array(_) | Value::Object(_)) => {
-            return Err(SchemaError::constructor(
-                &at.key("operation"),
-                Raised::TypeError,
-                "unhashable operation",
-            ));
-        }
-        Some(_) => return Err(SchemaError::Operation),
-        None => {
-            return Err(SchemaError::constructor(
-                &at.key("operation"),
-                Raised::KeyError,
-                "missing from the transaction",
-            ));
-        }
-    };
-    Operation::parse(name).ok_or(SchemaError::Operation)
-}
-
-/// Which schema directory applies: `validate_transaction_schema` picks v3.0 iff
-/// `tx["version"] == "3.0"`, v2.0 for anything else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Schema {
-    V2,
-    V3,
-}
-
-impl Schema {
-    /// The asset key of `local_dict`: `Transaction.get_assets_tag` says `asset` iff the
-    /// version is "2.0". A v2.0-checked version other than "2.0" thus brings `assets`, which
-    /// the v2.0 schema refuses: only "2.0" and "3.0" can pass.
-    fn asset_tag(self) -> &'static str {
-        match self {
-            Schema::V2 => "asset",
-            Schema::V3 => "assets",
+impl From<OperationError> for SchemaError {
+    /// What `from_dict` raises for an operation that does not resolve: `resolve_class`'s
+    /// dict look-up fails on an unhashable value or an unregistered name, and a transaction
+    /// without one resolves as CREATE, then fails on `tx["operation"]`.
+    fn from(error: OperationError) -> Self {
+        let at = At::ROOT.key("operation");
+        match error {
+            OperationError::Missing => {
+                SchemaError::constructor(&at, Raised::KeyError, "missing from the transaction")
+            }
+            OperationError::Unhashable => {
+                SchemaError::constructor(&at, Raised::TypeError, "unhashable operation")
+            }
+            OperationError::Unregistered => SchemaError::Operation,
         }
     }
 }
 
 /// The asset entries of `local_dict`: the items of the v3.0 `assets` list (none when it is
 /// not a list), or the single v2.0 `asset`.
-fn asset_entries(schema: Schema, assets: &Value) -> &[Value] {
-    match schema {
-        Schema::V3 => assets.as_array().unwrap_or_default(),
-        Schema::V2 => std::slice::from_ref(assets),
+fn asset_entries(version: Version, assets: &Value) -> &[Value] {
+    match version {
+        Version::V3 => assets.as_array().unwrap_or_default(),
+        Version::V2 => std::slice::from_ref(assets),
     }
 }
 

@@ -8,20 +8,20 @@
 //! value of another type through; the common schema usually narrows it to null or object.
 
 use super::patterns::{self, UriTypes};
-use super::{At, Operation, Schema, SchemaError, asset_entries, field, member};
+use super::{At, Operation, SchemaError, Version, asset_entries, field, member};
 use crate::validate::json::{Object, Value};
 
 type Rule = Result<(), SchemaError>;
 
 /// `validate_transaction_schema(local_dict)`: the common schema of the version, then the
 /// operation's schema.
-pub(super) fn validate_schema(tx: &Object, schema: Schema, op: Operation) -> Rule {
+pub(super) fn validate_schema(tx: &Object, version: Version, op: Operation) -> Rule {
     let at = At::ROOT;
     for (key, value) in tx.iter() {
         finite(value, &at.key(key))?;
     }
-    common(tx, schema, &at)?;
-    operation(tx, schema, op, &at)
+    common(tx, version, &at)?;
+    operation(tx, version, op, &at)
 }
 
 /// python-rapidjson's `dumps` writes NaN and ±Infinity as `NaN`/`Infinity`, and the
@@ -195,18 +195,18 @@ const OPERATIONS: [&str; 7] = [
 const OPERATIONS_V2: usize = 5;
 
 /// `transaction.yaml`, the common schema of either version.
-fn common(tx: &Object, schema: Schema, at: &At) -> Rule {
-    let (operations, version) = match schema {
-        Schema::V2 => (&OPERATIONS[..OPERATIONS_V2], "2.0"),
-        Schema::V3 => (&OPERATIONS[..], "3.0"),
+fn common(tx: &Object, version: Version, at: &At) -> Rule {
+    let (operations, pattern) = match version {
+        Version::V2 => (&OPERATIONS[..OPERATIONS_V2], "2.0"),
+        Version::V3 => (&OPERATIONS[..], "3.0"),
     };
     // properties/version: type string, pattern "^2\.0$" / "^3\.0$". Checked first so that an
     // unknown version reports itself rather than the asset key it brings along.
     match field(tx, "version").and_then(Value::as_str) {
-        Some(s) if patterns::literal(s, &[version]) => {}
+        Some(s) if patterns::literal(s, &[pattern]) => {}
         _ => return Err(SchemaError::Version),
     }
-    let tag = schema.asset_tag();
+    let tag = version.asset_tag();
     let required = [
         "id",
         "inputs",
@@ -229,9 +229,9 @@ fn common(tx: &Object, schema: Schema, at: &At) -> Rule {
         "outputs" => each(array(v, at)?, at, output),
         // definitions/metadata
         "metadata" => string_or_null(v, at),
-        "script" => match schema {
-            Schema::V2 => script_v2(v, at),
-            Schema::V3 => script_v3(v, at),
+        "script" => match version {
+            Version::V2 => script_v2(v, at),
+            Version::V3 => script_v3(v, at),
         },
         // `version`, checked above.
         _ => Ok(()),
@@ -461,23 +461,30 @@ enum Fulfills {
 }
 
 /// The operation's own schema (VOTE: transfer's, then vote's).
-fn operation(tx: &Object, schema: Schema, op: Operation, at: &At) -> Rule {
-    let tag = schema.asset_tag();
+fn operation(tx: &Object, version: Version, op: Operation, at: &At) -> Rule {
+    let tag = version.asset_tag();
     let assets_at = at.key(tag);
     let assets = field(tx, tag).unwrap_or(&Value::Null);
     match op {
         Operation::Create => {
-            assets_rule(assets, &assets_at, schema, true, (1, Some(1)), create_asset)?;
-            let fulfills = match schema {
-                Schema::V2 => Fulfills::Null,
-                Schema::V3 => Fulfills::ObjectOrNull,
+            assets_rule(
+                assets,
+                &assets_at,
+                version,
+                true,
+                (1, Some(1)),
+                create_asset,
+            )?;
+            let fulfills = match version {
+                Version::V2 => Fulfills::Null,
+                Version::V3 => Fulfills::ObjectOrNull,
             };
             inputs_rule(tx, at, (1, Some(1)), fulfills)
         }
         Operation::Transfer | Operation::Vote => {
             // v3.0 items carry `type: object`, v2.0's `asset` does not.
-            let typed = schema == Schema::V3;
-            assets_rule(assets, &assets_at, schema, true, (1, None), |v, at| {
+            let typed = version == Version::V3;
+            assets_rule(assets, &assets_at, version, true, (1, None), |v, at| {
                 transfer_asset(v, at, typed)
             })?;
             inputs_rule(tx, at, (1, None), Fulfills::Object)?;
@@ -487,19 +494,19 @@ fn operation(tx: &Object, schema: Schema, op: Operation, at: &At) -> Rule {
             Ok(())
         }
         Operation::Compose => {
-            assets_rule(assets, &assets_at, schema, false, (1, None), compose_asset)?;
+            assets_rule(assets, &assets_at, version, false, (1, None), compose_asset)?;
             inputs_rule(tx, at, (1, None), Fulfills::Object)
         }
         // DECOMPOSE bounds inputs by maxItems only.
         Operation::Decompose => {
-            assets_rule(assets, &assets_at, schema, false, (1, None), compose_asset)?;
+            assets_rule(assets, &assets_at, version, false, (1, None), compose_asset)?;
             inputs_rule(tx, at, (0, Some(1)), Fulfills::Object)
         }
         Operation::ValidatorElection => {
             assets_rule(
                 assets,
                 &assets_at,
-                schema,
+                version,
                 false,
                 (1, Some(1)),
                 validator_asset,
@@ -508,7 +515,7 @@ fn operation(tx: &Object, schema: Schema, op: Operation, at: &At) -> Rule {
             .map_err(|e| {
                 // jsonschema, consulted only to word this error, evaluates every asset
                 // item and raises on the `$ref` of any `data.power` it meets.
-                let power = asset_entries(schema, assets)
+                let power = asset_entries(version, assets)
                     .iter()
                     .any(|a| member(a, "data").and_then(|d| member(d, "power")).is_some());
                 if power {
@@ -522,7 +529,7 @@ fn operation(tx: &Object, schema: Schema, op: Operation, at: &At) -> Rule {
             assets_rule(
                 assets,
                 &assets_at,
-                schema,
+                version,
                 false,
                 (1, Some(1)),
                 migration_asset,
@@ -538,15 +545,15 @@ fn operation(tx: &Object, schema: Schema, op: Operation, at: &At) -> Rule {
 fn assets_rule(
     assets: &Value,
     at: &At,
-    schema: Schema,
+    version: Version,
     nullable: bool,
     (min, max): (usize, Option<usize>),
     item: impl Fn(&Value, &At) -> Rule,
 ) -> Rule {
-    match schema {
-        Schema::V2 => item(assets, at),
-        Schema::V3 if nullable && *assets == Value::Null => Ok(()),
-        Schema::V3 => {
+    match version {
+        Version::V2 => item(assets, at),
+        Version::V3 if nullable && *assets == Value::Null => Ok(()),
+        Version::V3 => {
             let items = array(assets, at)?;
             items_count(items, at, min, max)?;
             each(items, at, item)

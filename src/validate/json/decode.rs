@@ -18,6 +18,8 @@
 //! depth reached is reported so the transaction rules can apply Planetmint's own, lower,
 //! limit.
 
+use super::value::{Object, Value};
+
 /// Deepest nesting of arrays and objects we decode.
 ///
 /// Python's `json.loads` fails with `RecursionError` a little below its recursion limit of
@@ -30,24 +32,6 @@ pub const MAX_DEPTH: usize = 960;
 /// `sys.get_int_max_str_digits()` default); longer ones raise `ValueError` in `json.loads`.
 const MAX_INT_DIGITS: usize = 4300;
 
-/// A decoded JSON value, as Python's `json` module represents it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Bool(bool),
-    /// An integer that fits in 64 bits.
-    Int(i64),
-    /// An integer beyond 64 bits, kept as its exact decimal text (optional `-`, no leading zeros).
-    BigInt(Box<str>),
-    Float(f64),
-    Str(String),
-    Array(Vec<Value>),
-    Object(Object),
-    /// A string holding a lone surrogate escape (`"\ud800"`). Python decodes it, but no
-    /// serializer Planetmint uses can encode it: any id or message over it fails.
-    Unencodable,
-}
-
 /// A decoded document and what the transaction rules need to know about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
@@ -56,127 +40,6 @@ pub struct Document {
     pub depth: usize,
     /// Whether any [`Value::Unencodable`] occurs.
     pub unencodable: bool,
-}
-
-/// A JSON object: keys unique and sorted by code point, which is the order the canonical form
-/// needs and gives lookups by binary search. Python keeps insertion order, but nothing
-/// Planetmint hashes or validates depends on it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Object {
-    entries: Vec<(String, Value)>,
-}
-
-impl Object {
-    /// Builds an object from pairs in document order; a repeated key keeps its last value.
-    pub fn from_pairs(mut pairs: Vec<(String, Value)>) -> Self {
-        // Stable sort keeps document order among equal keys, so the last of a run is the one
-        // Python's dict would have kept.
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut entries: Vec<(String, Value)> = Vec::with_capacity(pairs.len());
-        for (key, value) in pairs {
-            match entries.last_mut() {
-                Some(last) if last.0 == key => last.1 = value,
-                _ => entries.push((key, value)),
-            }
-        }
-        Object { entries }
-    }
-
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .map(|i| &self.entries[i].1)
-    }
-
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
-    /// Entries in canonical (code point) order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Sets `key` to `value`, inserting it in order when absent.
-    pub fn insert(&mut self, key: &str, value: Value) {
-        match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
-            Ok(i) => self.entries[i].1 = value,
-            Err(i) => self.entries.insert(i, (key.to_owned(), value)),
-        }
-    }
-
-    /// Keeps only the entries whose key satisfies `keep`.
-    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        self.entries.retain(|(k, _)| keep(k));
-    }
-
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
-            Ok(i) => Some(&mut self.entries[i].1),
-            Err(_) => None,
-        }
-    }
-}
-
-impl Value {
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn as_object(&self) -> Option<&Object> {
-        match self {
-            Value::Object(o) => Some(o),
-            _ => None,
-        }
-    }
-
-    pub fn as_array(&self) -> Option<&[Value]> {
-        match self {
-            Value::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// `value[key]` when `self` is an object holding `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.as_object().and_then(|o| o.get(key))
-    }
-
-    /// Python's name for this value's type, for error messages.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Int(_) | Value::BigInt(_) => "integer",
-            Value::Float(_) => "number",
-            Value::Str(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-            Value::Unencodable => "string",
-        }
-    }
-
-    /// Whether a [`Value::Unencodable`] occurs anywhere inside.
-    pub fn contains_unencodable(&self) -> bool {
-        match self {
-            Value::Unencodable => true,
-            Value::Array(items) => items.iter().any(Value::contains_unencodable),
-            Value::Object(object) => object.iter().any(|(_, v)| v.contains_unencodable()),
-            _ => false,
-        }
-    }
 }
 
 /// Why bytes are not a JSON document Python would decode.
@@ -522,15 +385,6 @@ impl Parser<'_> {
         while self.digit_at(self.pos) {
             self.pos += 1;
         }
-    }
-}
-
-impl std::fmt::Display for Value {
-    /// The canonical form, for messages (a lone surrogate shows as `null`).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut bytes = Vec::new();
-        super::canonical::write(self, &mut bytes);
-        f.write_str(&String::from_utf8_lossy(&bytes))
     }
 }
 

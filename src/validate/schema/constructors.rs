@@ -1,7 +1,10 @@
-//! The checks planetmint-transactions makes in Python code rather than in the schema: the
-//! look-ups that build `local_dict` in `Transaction.from_dict`, ValidatorElection's key
-//! decoding, and what `Input.from_dict`, `Output.from_dict`, `Script.from_dict` and the
-//! constructors still refuse once the schema has passed.
+//! The constructor rules: what planetmint-transactions checks in Python code rather than in
+//! the schema. That is the look-ups that build `local_dict` in `Transaction.from_dict`,
+//! ValidatorElection's key decoding, and what `Input.from_dict`, `Output.from_dict`,
+//! `Script.from_dict` and the constructors still refuse once the schema has passed.
+//!
+//! In: `local_dict`, with the [`Operation`] and (after the look-ups) the [`Version`] it was
+//! checked under. Out: the first [`SchemaError`] Python would raise, carrying its class.
 //!
 //! Only outcomes reachable after the schema are written here. In particular:
 //! - `Transaction.__init__` refuses a non-string `metadata` and, for CREATE, a non-string
@@ -12,7 +15,7 @@
 
 use super::encodings;
 use super::rules::KEY_ENCODINGS;
-use super::{At, Operation, Raised, Schema, SchemaError, asset_entries, field, member};
+use super::{At, Operation, Raised, SchemaError, Version, asset_entries, field, member};
 use crate::validate::json::{Object, Value};
 
 type Rule = Result<(), SchemaError>;
@@ -25,8 +28,8 @@ const PUBLIC_KEY_LEN: usize = 32;
 
 /// The `tx[...]` look-ups `from_dict` makes while building `local_dict`, in its order: a key
 /// missing from the transaction raises `KeyError` there, so a `local` without it cannot come
-/// from Python. Returns the schema version they select.
-pub(super) fn local_dict_keys(local: &Object) -> Result<Schema, SchemaError> {
+/// from Python. Returns the version they select.
+pub(super) fn local_dict_keys(local: &Object) -> Result<Version, SchemaError> {
     let at = At::ROOT;
     let missing = |key| {
         SchemaError::constructor(
@@ -36,10 +39,6 @@ pub(super) fn local_dict_keys(local: &Object) -> Result<Schema, SchemaError> {
         )
     };
     let version = field(local, "version").ok_or_else(|| missing("version"))?;
-    let schema = match version.as_str() {
-        Some("3.0") => Schema::V3,
-        _ => Schema::V2,
-    };
     // `Transaction.get_assets_tag(version)`: `asset` iff the version is exactly "2.0".
     let tag = match version.as_str() {
         Some("2.0") => "asset",
@@ -50,16 +49,16 @@ pub(super) fn local_dict_keys(local: &Object) -> Result<Schema, SchemaError> {
             return Err(missing(key));
         }
     }
-    Ok(schema)
+    Ok(Version::of(version))
 }
 
 /// Everything after `validate_schema`, in `from_dict`'s order. Assumes the schema passed.
-pub(super) fn after_schema(tx: &Object, schema: Schema, op: Operation) -> Rule {
+pub(super) fn after_schema(tx: &Object, version: Version, op: Operation) -> Rule {
     let at = At::ROOT;
-    let assets_at = at.key(schema.asset_tag());
-    let assets = field(tx, schema.asset_tag()).unwrap_or(&Value::Null);
+    let assets_at = at.key(version.asset_tag());
+    let assets = field(tx, version.asset_tag()).unwrap_or(&Value::Null);
     if op == Operation::ValidatorElection {
-        validator_public_key(assets, &assets_at, schema)?;
+        validator_public_key(assets, &assets_at, version)?;
     }
     let inputs_at = at.key("inputs");
     for (i, input) in items(tx, "inputs").iter().enumerate() {
@@ -72,7 +71,7 @@ pub(super) fn after_schema(tx: &Object, schema: Schema, op: Operation) -> Rule {
     let script = field(tx, "script");
     // `Script.from_dict` reads `data["inputs"]`, which the v2.0 schema's closed script object
     // (keys `input`/`output`) can never hold.
-    if script.is_some() && schema == Schema::V2 {
+    if script.is_some() && version == Version::V2 {
         return Err(SchemaError::constructor(
             &at.key("script").key("inputs"),
             Raised::KeyError,
@@ -81,7 +80,7 @@ pub(super) fn after_schema(tx: &Object, schema: Schema, op: Operation) -> Rule {
     }
     // `Transaction.__init__` then runs `script.validate()`, Zenroom code this crate cannot
     // run: the transaction module marks such a transaction unverifiable.
-    constructor_assets(assets, &assets_at, schema, op)
+    constructor_assets(assets, &assets_at, version, op)
 }
 
 /// `tx[key]` as a list (the schema made it one).
@@ -93,13 +92,13 @@ fn items<'t>(tx: &'t Object, key: &str) -> &'t [Value] {
 /// ["public_key"]` (v2.0: `tx["asset"]["data"]["public_key"]`), then
 /// `validate_asset_public_key`. The election schema leaves the asset and its `data` untyped,
 /// so a null asset or a non-object `data` reaches the subscripts and raises `TypeError`.
-fn validator_public_key(assets: &Value, at: &At, schema: Schema) -> Rule {
-    let first = asset_entries(schema, assets)
+fn validator_public_key(assets: &Value, at: &At, version: Version) -> Rule {
+    let first = asset_entries(version, assets)
         .first()
         .unwrap_or(&Value::Null);
-    let asset_at = match schema {
-        Schema::V3 => at.index(0),
-        Schema::V2 => *at,
+    let asset_at = match version {
+        Version::V3 => at.index(0),
+        Version::V2 => *at,
     };
     let data_at = asset_at.key("data");
     let key_at = data_at.key("public_key");
@@ -175,14 +174,14 @@ fn output_from_dict(output: &Value, at: &At) -> Rule {
 /// `TRANSFER = "VOTE"`): v3.0 `isinstance(assets, list) and "id" in assets[0]`, v2.0
 /// `isinstance(asset, dict) and "id" in asset`. The transfer schema allows a null
 /// `assets`/`asset`, which fails here.
-fn constructor_assets(assets: &Value, at: &At, schema: Schema, op: Operation) -> Rule {
+fn constructor_assets(assets: &Value, at: &At, version: Version, op: Operation) -> Rule {
     if !matches!(op, Operation::Transfer | Operation::Vote) {
         return Ok(());
     }
     let holds_id = |asset: Option<&Value>| asset.and_then(|a| member(a, "id")).is_some();
-    let ok = match schema {
-        Schema::V3 => holds_id(assets.as_array().and_then(<[Value]>::first)),
-        Schema::V2 => holds_id(Some(assets)),
+    let ok = match version {
+        Version::V3 => holds_id(assets.as_array().and_then(<[Value]>::first)),
+        Version::V2 => holds_id(Some(assets)),
     };
     if ok {
         Ok(())

@@ -11,11 +11,15 @@
 //! - integers exact; floats as Python's `repr` (`1e+16`, `1000000000000000.0`, `1e-05`),
 //!   `NaN`, `Infinity`, `-Infinity` for the specials.
 //!
-//! [`Object`]: super::json::Object
+//! Also here: `Display` for [`Value`], which shows the canonical form (error messages name
+//! offending values that way).
+//!
+//! [`Object`]: super::value::Object
 
+use std::fmt;
 use std::io::Write;
 
-use super::json::{Object, Value};
+use super::value::{Object, Value};
 
 /// A value holding a lone surrogate, which python-rapidjson cannot encode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +62,15 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
         Value::Object(object) => write_object(object, out),
         // Callers check `contains_unencodable` first; this placeholder is never hashed.
         Value::Unencodable => out.extend_from_slice(b"null"),
+    }
+}
+
+impl fmt::Display for Value {
+    /// The canonical form, for messages (a lone surrogate shows as `null`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut bytes = Vec::new();
+        write(self, &mut bytes);
+        f.write_str(&String::from_utf8_lossy(&bytes))
     }
 }
 
