@@ -5,6 +5,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY benches benches
+# A workspace member (the tests' CometBFT node): cargo loads every member's manifest.
+COPY test-node test-node
 RUN cargo build --release --locked --bin planetmint-stream
 
 FROM debian:bookworm-slim

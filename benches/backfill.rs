@@ -17,7 +17,7 @@
 //!    at N (time to continue, catch up and subscribe); and once more with nothing to catch
 //!    up.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,13 +33,7 @@ use planetmint_stream::source::dialect;
 use planetmint_stream::source::node::{Endpoint, Follow, NodeSettings};
 use planetmint_stream::store::Store;
 use planetmint_stream::validate::judge::judge;
-
-// The test node's own tests are compiled out of a bench, leaving their imports unused.
-#[allow(dead_code, unused_imports)]
-#[path = "../tests/support/test_node.rs"]
-mod test_node;
-
-use test_node::TestNode;
+use planetmint_test_node::TestNode;
 
 /// Distinct blocks in a generated chain file (cycled up to the asked height).
 const DISTINCT: usize = 20;
@@ -52,21 +46,10 @@ fn option(name: &str, default: u64) -> u64 {
         .map_or(default, |v| v.parse().expect("a number"))
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "planetmint-stream-bench-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
-
 /// Writes a chain file of `DISTINCT` blocks of `txs` accepted transactions each, made from
 /// the recorded chain: its status line, and block 1's replies as the template (heights 1..).
 fn write_chain(path: &Path, txs: usize) {
-    let source =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chains/cometbft-0.38.chain.jsonl");
+    let source = planetmint_test_node::chain_path("cometbft-0.38");
     let text = std::fs::read_to_string(source).expect("the recorded chain");
     let mut lines = text.lines();
     let status = lines.next().expect("status line");
@@ -169,7 +152,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let dir = scratch("backfill");
+    let scratch = tempfile::tempdir().expect("scratch directory");
+    let dir = scratch.path();
     runtime.block_on(async {
         for (what, per_block) in [("transactions", txs), ("empty", 0)] {
             let chain = dir.join(format!("{what}.chain.jsonl"));
@@ -235,5 +219,4 @@ fn main() {
             println!("restart with nothing to catch up: live after {:.2?}", run.live);
         }
     });
-    let _ = std::fs::remove_dir_all(&dir);
 }

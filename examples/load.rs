@@ -132,13 +132,7 @@ struct Service {
     ws: std::net::SocketAddr,
     shutdown: CancellationToken,
     /// The store's directory, removed with the service.
-    data: std::path::PathBuf,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
+    _data: tempfile::TempDir,
 }
 
 async fn start(queue: usize) -> Service {
@@ -149,13 +143,8 @@ async fn start(queue: usize) -> Service {
     // No more than the pipeline's own queue waits here.
     let (blocks, fed) = mpsc::channel(1);
     // A store on disk, as `serve` has: every block is committed (fsync) before it is sent.
-    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let data = std::env::temp_dir().join(format!(
-        "planetmint-stream-load-{}-{}",
-        std::process::id(),
-        STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    let store = Arc::new(Store::open(&data, 1_000).expect("store"));
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let store = Arc::new(Store::open(data.path(), 1_000).expect("store"));
     tokio::spawn(service::run(
         Fed(fed),
         store,
@@ -167,7 +156,7 @@ async fn start(queue: usize) -> Service {
         blocks,
         ws,
         shutdown,
-        data,
+        _data: data,
     }
 }
 

@@ -352,19 +352,15 @@ mod tests {
 
     #[test]
     fn the_cursor_survives_reopening_and_binds_one_chain() {
-        let dir = std::env::temp_dir().join(format!(
-            "planetmint-stream-store-test-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        ));
+        let dir = tempfile::tempdir().unwrap();
         {
-            let store = Store::open(&dir, 100).unwrap();
+            let store = Store::open(dir.path(), 100).unwrap();
             store.claim_chain("chain-a").unwrap();
             store
                 .append(&[block(41, 2), block(42, 0)], "app-42")
                 .unwrap();
         }
-        let store = Store::open(&dir, 100).unwrap();
+        let store = Store::open(dir.path(), 100).unwrap();
         assert_eq!(store.last_height(), Height::new(42));
         assert_eq!(store.first_height(), Height::new(41));
         assert_eq!(store.last_app_hash().as_deref(), Some("app-42"));
@@ -379,6 +375,6 @@ mod tests {
             [block(41, 2), block(42, 0)]
         );
         drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
+        dir.close().unwrap();
     }
 }

@@ -1,0 +1,20 @@
+//! The stream service end to end, in one test binary: the real service (in-process, or the
+//! binary) following a test CometBFT node (`planetmint-test-node`) that serves the recorded
+//! chains of `fixtures/chains/`, checked against the expected stream output recorded there
+//! (computed by Planetmint's own library, `tools/gen_chains.py`, never our own output).
+//! Every port is ephemeral and every wait is bounded.
+//!
+//! One module per feature: [`fixtures`] (the streams match the recorded ones, and `record`
+//! writes the chain files back), [`resume`] (`?from_height=N`: history, then live),
+//! [`node_faults`] (what the node does wrong, and the soak test), [`client_limits`] (what
+//! clients may do), [`operator`] (the API root, health, readiness, metrics) and
+//! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses).
+
+mod support;
+
+mod client_limits;
+mod fixtures;
+mod lifecycle;
+mod node_faults;
+mod operator;
+mod resume;
