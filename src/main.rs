@@ -141,8 +141,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(failure) => {
-            // One line, and never a panic if standard error is gone.
-            let _ = writeln!(io::stderr(), "planetmint-stream: {:#}", failure.error);
+            // One line, and never a panic if standard error is gone. The error's own text
+            // names its cause; its source chain would repeat it, and a node's RPC error
+            // there prints a multi-line trace.
+            let _ = writeln!(io::stderr(), "planetmint-stream: {}", failure.error);
             ExitCode::from(if failure.usage { 2 } else { 1 })
         }
     }

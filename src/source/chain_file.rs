@@ -25,7 +25,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader, Lines};
 use tracing::{error, info, warn};
 
 use super::node::Endpoint;
-use super::{BlockSource, SourceContext, SourceError, dialect, raw_block};
+use super::{BlockSource, OneLine, SourceContext, SourceError, dialect, raw_block};
 use crate::chain::{Height, RawBlock};
 use crate::metrics::NodeInfo;
 
@@ -50,7 +50,7 @@ pub enum ChainFileError {
     },
     /// (Boxed: the RPC library's error carries a trace, and would make every `Result` of
     /// this module as large.)
-    #[error("chain file line {line}: {source}")]
+    #[error("chain file line {line}: {}", OneLine(source))]
     Reply {
         line: usize,
         #[source]
@@ -64,7 +64,7 @@ pub enum ChainFileError {
         #[source]
         source: reqwest::Error,
     },
-    #[error("the node's reply to {url}: {source}")]
+    #[error("the node's reply to {url}: {}", OneLine(source))]
     NodeReply {
         url: String,
         #[source]

@@ -3,13 +3,15 @@
 //! Any [`BlockSource`] feeds the pipeline through a bounded channel. Two come with the
 //! service: [`node::Follow`] follows live nodes (NewBlock events over the WebSocket,
 //! `/block` and `/block_results` over HTTP, with reconnects, failover and backfill from the
-//! store's height), and [`chain_file::Replay`] replays a recorded chain file (which
-//! [`chain_file::record`] writes). Both turn the node's own responses, parsed by
-//! `tendermint-rpc` in the node's dialect, into a [`RawBlock`] here ([`raw_block`]), so
-//! later stages never see RPC types.
+//! store's height; `stall` judges when its subscription has gone silent), and
+//! [`chain_file::Replay`] replays a recorded chain file (which [`chain_file::record`]
+//! writes). Both turn the node's own responses, parsed by `tendermint-rpc` in the node's
+//! dialect, into a [`RawBlock`] here ([`raw_block`]), so later stages never see RPC types.
+//! Their errors, [`SourceError`], each render on one line.
 
 pub mod chain_file;
 pub mod node;
+mod stall;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -146,11 +148,50 @@ fn app_hash_string(hash: &AppHash) -> Option<String> {
         .then(|| text.to_owned())
 }
 
-/// What can go wrong getting blocks.
+/// What can go wrong getting blocks. Each renders on one line, its cause included, so a
+/// log line or the exit message need not follow the [`source`](std::error::Error::source)
+/// chain (whose RPC errors print a multi-line trace).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("node RPC: {0}")]
-    Rpc(String),
+    /// A request to the node failed (or its reply did not parse). `request` names it.
+    /// (Boxed: the RPC library's error carries a trace, and would make every `Result` of
+    /// this module as large.)
+    #[error("node RPC {request}: {}", OneLine(source))]
+    Rpc {
+        request: &'static str,
+        #[source]
+        source: Box<tendermint_rpc::Error>,
+    },
+    #[error("bad node address {url:?}: {}", OneLine(source))]
+    Url {
+        url: String,
+        #[source]
+        source: Box<tendermint_rpc::Error>,
+    },
+    #[error("{request} timed out")]
+    TimedOut { request: &'static str },
+    /// With other nodes to follow, one still syncing (and so behind the chain) is skipped.
+    #[error("the node is catching up")]
+    CatchingUp,
+    #[error("the node ended the NewBlock subscription")]
+    SubscriptionEnded,
+    /// The task reading the websocket ended: the connection is gone.
+    #[error("the websocket connection closed")]
+    DriverStopped,
+    #[error("the websocket connection failed: {}", OneLine(source))]
+    DriverFailed {
+        #[source]
+        source: Box<tendermint_rpc::Error>,
+    },
+    #[error("the websocket driver panicked: {source}")]
+    DriverPanicked {
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// The pipeline took no block for the session's wait; the session drops its
+    /// subscription, which would buffer events meanwhile.
+    #[error("the pipeline is stuck; dropping the subscription meanwhile")]
+    PipelineStuck,
     #[error("unsupported node version {version:?}: {reason}")]
     Dialect { version: String, reason: String },
     #[error("node sent garbage at height {height}: {what}")]
@@ -170,4 +211,75 @@ pub enum SourceError {
     Store(#[from] crate::store::StoreError),
     #[error("the pipeline stopped")]
     Closed,
+}
+
+/// A `tendermint-rpc` error on one line: its messages, outermost first, joined by `: `.
+/// Its own `Display` prints its trace instead: `Caused by:` and `Location:` sections on
+/// further lines, and a whole backtrace when `RUST_BACKTRACE` is set.
+pub(crate) struct OneLine<'a>(pub &'a tendermint_rpc::Error);
+
+impl std::fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The trace is the error's source: one message per link, without the locations.
+        let Some(trace) = std::error::Error::source(self.0) else {
+            return write!(f, "{}", self.0.detail());
+        };
+        let messages = std::iter::successors(Some(trace), |link| link.source()).map(|link| {
+            // A message may quote a node's reply, which may hold line breaks.
+            link.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        for (index, message) in messages.enumerate() {
+            if index > 0 {
+                f.write_str(": ")?;
+            }
+            f.write_str(&message)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tendermint_rpc::{Client as _, HttpClient};
+
+    use super::*;
+
+    /// A `/status` request to a loopback port nothing listens on.
+    async fn refused() -> tendermint_rpc::Error {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let client = HttpClient::new(format!("http://127.0.0.1:{port}").as_str()).unwrap();
+        client.status().await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn a_failed_request_logs_as_one_line_with_its_cause() {
+        let error = SourceError::Rpc {
+            request: "/status",
+            source: Box::new(refused().await),
+        };
+        // As `warn!(%error, ...)` renders it.
+        let logged = format!("{error}");
+        assert!(!logged.contains('\n'), "{logged}");
+        assert!(!logged.contains("Caused by"), "{logged}");
+        assert!(!logged.contains("Location"), "{logged}");
+        assert!(
+            logged.starts_with("node RPC /status: HTTP error: "),
+            "{logged}"
+        );
+        assert!(logged.contains("127.0.0.1"), "{logged}");
+    }
+
+    #[test]
+    fn line_breaks_in_a_message_are_joined() {
+        let error = tendermint_rpc::Error::client_internal("first\n  second\n".into());
+        assert_eq!(
+            OneLine(&error).to_string(),
+            "client internal error: first second"
+        );
+    }
 }

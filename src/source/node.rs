@@ -15,28 +15,34 @@
 //! The session ends on any failure: socket errors, a driver that exited, a subscription
 //! that ended or yielded an error (that is how `tendermint-rpc` hands over the node's
 //! "subscription was cancelled" message, sent to subscribers too slow for it), and a
-//! subscription gone silent: no event for [`STALL_AFTER`] while `/status` shows a height
-//! not sent yet, which catches events lost any other way (`tendermint-rpc` drops events it
-//! cannot parse; a half-open socket is noticed by its driver only after 30 s). The
+//! subscription gone silent: no event for [`STALL_AFTER`](super::stall::STALL_AFTER)
+//! while `/status` shows a height not sent yet (a [`Watch`] judges the silence), which
+//! catches events lost any other way (`tendermint-rpc` drops events it cannot parse; a
+//! half-open socket is noticed by its driver only after 30 s). The
 //! supervisor then logs and counts it, waits a capped, growing, jittered backoff, and
 //! starts a new session with the next node, from the next height to send; so a node going
 //! away never stops the service, and never makes it skip or repeat a height. With several
 //! nodes, a node that is catching up is skipped, and one that stays silent for
-//! [`PROBE_AFTER`] while another node has the next height (halted, or fallen behind) is
-//! left for that one.
+//! [`PROBE_AFTER`](super::stall::PROBE_AFTER) while another node has the next height
+//! (halted, or fallen behind) is left for that one.
 
 use std::hash::BuildHasher as _;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
+use tendermint::Block;
+use tendermint::abci::response::FinalizeBlock;
 use tendermint_rpc::client::CompatMode;
+use tendermint_rpc::endpoint::block_results;
 use tendermint_rpc::event::EventData;
 use tendermint_rpc::query::EventType;
 use tendermint_rpc::{Client as _, HttpClient, SubscriptionClient as _, WebSocketClient};
 use tokio::sync::mpsc;
+use tokio::task::JoinError;
 use tokio::time::{MissedTickBehavior, timeout};
 use tracing::{debug, error, info, warn};
 
+use super::stall::{Check, Decision, Watch};
 use super::{BlockSource, SourceContext, SourceError, dialect, joined, raw_block};
 use crate::chain::{Height, RawBlock};
 use crate::metrics::{Metrics, NodeInfo};
@@ -56,18 +62,13 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// and bound what waits in memory to eight blocks.
 pub const BACKFILL_CONCURRENCY: usize = 8;
 
-/// A subscription that brought nothing for this long while `/status` shows a newer height
-/// is dead. CometBFT's blocks come about a second apart; two seconds of silence is a
-/// missed block, not a slow one.
-const STALL_AFTER: Duration = Duration::from_secs(2);
-/// How often a silent subscription is checked against `/status`.
+/// How often a subscription is checked for silence: half of
+/// [`STALL_AFTER`](super::stall::STALL_AFTER), so a silence is noticed at most a second
+/// late.
 const STALL_CHECK: Duration = Duration::from_secs(1);
 
-/// With several nodes configured, a node that has brought nothing new for this long is
-/// compared with the others (one `/status` each, bounded by [`PROBE_TIMEOUT`]); if one of
-/// them has the next height, the service moves to it. Ten seconds is ten blocks of a busy
-/// chain, and costs an idle chain one request per node every ten seconds.
-const PROBE_AFTER: Duration = Duration::from_secs(10);
+/// Bounds each `/status` of a probe of the other nodes: they answer from memory, and a
+/// probe must not hold the session it checks for long.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a subscribed session waits for room in the pipeline's channel. The RPC
@@ -215,8 +216,31 @@ fn jittered(backoff: Duration, attempt: u64) -> Duration {
     half + half.mul_f64((random % 1024) as f64 / 1024.0)
 }
 
-fn rpc(error: impl std::fmt::Display) -> SourceError {
-    SourceError::Rpc(error.to_string())
+/// Wraps a failed request to the node, named by `request`.
+fn rpc(request: &'static str) -> impl FnOnce(tendermint_rpc::Error) -> SourceError {
+    move |source| SourceError::Rpc {
+        request,
+        source: Box::new(source),
+    }
+}
+
+/// The node's address as an RPC client of the library takes it.
+fn url<Url>(address: &str) -> Result<Url, SourceError>
+where
+    Url: std::str::FromStr<Err = tendermint_rpc::Error>,
+{
+    address.parse().map_err(|source| SourceError::Url {
+        url: address.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+/// A height as the RPC library takes it.
+fn rpc_height(height: Height) -> Result<tendermint::block::Height, SourceError> {
+    tendermint::block::Height::try_from(height.get()).map_err(|_| SourceError::Garbage {
+        height: height.get(),
+        what: "height beyond what the RPC can ask for",
+    })
 }
 
 /// One connection to one node.
@@ -235,164 +259,184 @@ impl Session<'_> {
     /// Returns only on failure (or `Closed`); `next` is the next height to send, decided
     /// from the node's head when the store is fresh and no start height was given.
     async fn run(&self, next: &mut Option<Height>) -> Result<(), SourceError> {
-        let mut http = HttpClient::builder(self.endpoint.http.parse().map_err(rpc)?)
+        let (fetcher, chain_id) = self.connect().await?;
+        let latest = self.latest(&fetcher.http).await?;
+        let next = next.get_or_insert(latest.map_or(Height::FIRST, Height::next));
+        self.catch_up(&fetcher, next, latest).await?;
+        // Bounded like the HTTP requests: a node that accepts the connection and never
+        // answers must not hold the session (and failover) forever.
+        let connect = WebSocketClient::builder(url(&self.endpoint.websocket)?)
+            .compat_mode(fetcher.dialect)
+            .build();
+        let (ws, driver) = timeout(HTTP_TIMEOUT, connect)
+            .await
+            .map_err(|_| SourceError::TimedOut {
+                request: "websocket connect",
+            })?
+            .map_err(rpc("websocket connect"))?;
+        let mut driver = AbortOnDrop(tokio::spawn(driver.run()));
+        let followed = self
+            .follow(&fetcher, &chain_id, &ws, &mut driver, next)
+            .await;
+        let _ = ws.close();
+        followed
+    }
+
+    /// Reads the node's `/status`, and claims the store for its chain; returns its HTTP
+    /// client, in its dialect, and its chain id.
+    async fn connect(&self) -> Result<(Fetcher, String), SourceError> {
+        let mut http = HttpClient::builder(url(&self.endpoint.http)?)
             .timeout(HTTP_TIMEOUT)
             .build()
-            .map_err(rpc)?;
-        let status = http.status().await.map_err(rpc)?;
+            .map_err(rpc("HTTP client"))?;
+        let status = http.status().await.map_err(rpc("/status"))?;
         if status.sync_info.catching_up && self.others.len() > 1 {
             // A node still syncing lags the chain; another may not.
-            return Err(SourceError::Rpc("the node is catching up".into()));
+            return Err(SourceError::CatchingUp);
         }
         let chain_id = status.node_info.network.to_string();
         self.store.claim_chain(&chain_id)?;
         let dialect = dialect(self.dialect, &status.node_info.version.to_string())?;
         http.set_compat_mode(dialect);
-        let fetcher = Fetcher {
-            http: &http,
-            dialect,
-        };
-        let latest = self.latest(&http).await?;
-        let next = next.get_or_insert(latest.map_or(Height::FIRST, Height::next));
-        // Catch up over HTTP before subscribing: a subscription opened during a long
-        // backfill would buffer every event of that time.
+        Ok((Fetcher { http, dialect }, chain_id))
+    }
+
+    /// Sends every block up to the node's head over HTTP, `latest` first, asking for the
+    /// head again until there is nothing newer. This comes before subscribing: a
+    /// subscription opened during a long backfill would buffer every event of that time.
+    async fn catch_up(
+        &self,
+        fetcher: &Fetcher,
+        next: &mut Height,
+        latest: Option<Height>,
+    ) -> Result<(), SourceError> {
         let mut head = latest;
         while let Some(to) = head
             && to >= *next
         {
-            self.backfill(&fetcher, next, to, None).await?;
-            head = self.latest(&http).await?;
+            self.backfill(fetcher, next, to, None).await?;
+            head = self.latest(&fetcher.http).await?;
         }
-        // Bounded like the HTTP requests: a node that accepts the connection and never
-        // answers must not hold the session (and failover) forever.
-        let connect = WebSocketClient::builder(self.endpoint.websocket.parse().map_err(rpc)?)
-            .compat_mode(dialect)
-            .build();
-        let (ws, driver) = timeout(HTTP_TIMEOUT, connect)
+        Ok(())
+    }
+
+    /// Subscribes to NewBlock and follows the events until a failure; checks a silent
+    /// subscription every [`STALL_CHECK`].
+    async fn follow(
+        &self,
+        fetcher: &Fetcher,
+        chain_id: &str,
+        ws: &WebSocketClient,
+        driver: &mut AbortOnDrop<Result<(), tendermint_rpc::Error>>,
+        next: &mut Height,
+    ) -> Result<(), SourceError> {
+        let mut events = timeout(HTTP_TIMEOUT, ws.subscribe(EventType::NewBlock.into()))
             .await
-            .map_err(|_| SourceError::Rpc("websocket connect timed out".into()))?
-            .map_err(rpc)?;
-        let mut driver = AbortOnDrop(tokio::spawn(driver.run()));
-        let result = async {
-            let mut events = timeout(HTTP_TIMEOUT, ws.subscribe(EventType::NewBlock.into()))
-                .await
-                .map_err(|_| SourceError::Rpc("subscribe timed out".into()))?
-                .map_err(rpc)?;
-            self.metrics.record_node(Some(NodeInfo {
-                url: self.endpoint.http.clone(),
-                dialect: dialect.to_string(),
-                chain_id: chain_id.clone(),
-            }));
-            info!(
-                node = %self.endpoint.http,
-                %dialect,
-                chain = %chain_id,
-                next = %next,
-                "following the node"
-            );
-            // Blocks committed before the subscription took effect bring no event. The
-            // first event fills them in as a gap; if none comes, the stall check does.
-            let subscribed_at = self.latest(&http).await?;
-            let mut heard = Instant::now();
-            // Since when `/status` has shown a height not sent yet, with no event since.
-            let mut behind_since: Option<Instant> = None;
-            let mut probed = Instant::now();
-            let mut stall_check = tokio::time::interval(STALL_CHECK);
-            stall_check.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            loop {
-                let event = tokio::select! {
-                    // Events first: a check must never win over an event already here.
-                    biased;
-                    event = events.next() => event
-                        .ok_or_else(|| SourceError::Rpc("subscription ended".into()))?
-                        .map_err(rpc)?,
-                    exited = &mut driver.0 => {
-                        return Err(SourceError::Rpc(match exited {
-                            Ok(Ok(())) => "websocket driver stopped".into(),
-                            Ok(Err(e)) => format!("websocket driver failed: {e}"),
-                            Err(e) => format!("websocket driver panicked: {e}"),
-                        }));
-                    }
-                    _ = stall_check.tick() => {
-                        if heard.elapsed() < STALL_AFTER {
-                            continue;
-                        }
-                        let head = self.latest(&http).await?;
-                        let Some(head) = head.filter(|head| *head >= *next) else {
-                            behind_since = None;
-                            if heard.elapsed() >= PROBE_AFTER && probed.elapsed() >= PROBE_AFTER {
-                                probed = Instant::now();
-                                self.probe_others(*next).await?;
-                            }
-                            continue;
-                        };
-                        if let Some(at) = subscribed_at.filter(|at| *next <= *at) {
-                            // Blocks from before the subscription, on a quiet chain.
-                            self.backfill(&fetcher, next, at.min(head), Some(PIPELINE_WAIT)).await?;
-                            continue;
-                        }
-                        // The node stores a block a moment before it sends its event:
-                        // behind for a whole further STALL_AFTER is a lost event.
-                        match behind_since {
-                            Some(since) if since.elapsed() >= STALL_AFTER => {
-                                return Err(SourceError::Stalled { next: next.get(), head: head.get() });
-                            }
-                            Some(_) => {}
-                            None => behind_since = Some(Instant::now()),
-                        }
-                        continue;
-                    }
-                };
-                let received = Instant::now();
-                behind_since = None;
-                let (block, results, app_hash) = match event.data {
-                    EventData::NewBlock {
-                        block: Some(block),
-                        result_finalize_block,
-                        ..
-                    } => match result_finalize_block {
-                        Some(f) => (block, Some(f.tx_results), Some(f.app_hash)),
-                        None => (block, None, None),
-                    },
-                    EventData::LegacyNewBlock {
-                        block: Some(block), ..
-                    } => (block, None, None),
-                    other => {
-                        warn!(event = ?other, "NewBlock event without a block; ignored");
-                        continue;
-                    }
-                };
-                let height =
-                    Height::new(block.header.height.value()).ok_or(SourceError::Garbage {
-                        height: 0,
-                        what: "block height 0",
-                    })?;
-                self.metrics.record_node_height(height);
-                if height < *next {
-                    debug!(%height, "already sent; ignored");
-                    heard = Instant::now();
+            .map_err(|_| SourceError::TimedOut {
+                request: "subscribe",
+            })?
+            .map_err(rpc("subscribe"))?;
+        self.announce(fetcher.dialect, chain_id, *next);
+        // Blocks committed before the subscription took effect bring no event. The first
+        // event fills them in as a gap; if none comes, the watch does.
+        let subscribed_at = self.latest(&fetcher.http).await?;
+        let mut watch = Watch::new(Instant::now(), subscribed_at, self.others.len() > 1);
+        let mut stall_check = tokio::time::interval(STALL_CHECK);
+        stall_check.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let event = tokio::select! {
+                // Events first: a check must never win over an event already here.
+                biased;
+                event = events.next() => event
+                    .ok_or(SourceError::SubscriptionEnded)?
+                    .map_err(rpc("NewBlock subscription"))?,
+                exited = &mut driver.0 => return Err(driver_exit(exited)),
+                _ = stall_check.tick() => {
+                    self.check_stall(fetcher, &mut watch, next).await?;
                     continue;
                 }
-                if height > *next {
-                    warn!(from = %next, %height, "filling a gap in the event stream");
-                    self.backfill(&fetcher, next, height.previous().unwrap_or(height), Some(PIPELINE_WAIT))
-                        .await?;
-                }
-                let mut raw = match results {
-                    Some(results) => joined(&block, &results, app_hash.as_ref())?,
-                    None => {
-                        let results = results_with_retry(&http, height).await?;
-                        raw_block(&block, &results, dialect)?
-                    }
-                };
-                raw.received = Some(received);
-                send(self.blocks, raw, next, Some(PIPELINE_WAIT)).await?;
-                heard = Instant::now();
-            }
+            };
+            watch.arrived();
+            self.on_event(fetcher, event.data, next, &mut watch).await?;
         }
-        .await;
-        let _ = ws.close();
-        result
+    }
+
+    /// Publishes and logs which node the service now follows.
+    fn announce(&self, dialect: CompatMode, chain_id: &str, next: Height) {
+        self.metrics.record_node(Some(NodeInfo {
+            url: self.endpoint.http.clone(),
+            dialect: dialect.to_string(),
+            chain_id: chain_id.to_owned(),
+        }));
+        info!(
+            node = %self.endpoint.http,
+            %dialect,
+            chain = %chain_id,
+            %next,
+            "following the node"
+        );
+    }
+
+    /// Acts on a periodic check of a silent subscription.
+    async fn check_stall(
+        &self,
+        fetcher: &Fetcher,
+        watch: &mut Watch,
+        next: &mut Height,
+    ) -> Result<(), SourceError> {
+        if watch.check(Instant::now()) == Check::Wait {
+            return Ok(());
+        }
+        let head = self.latest(&fetcher.http).await?;
+        match watch.decide(Instant::now(), head, *next) {
+            Decision::Quiet | Decision::Behind => Ok(()),
+            Decision::Backfill { to } => {
+                self.backfill(fetcher, next, to, Some(PIPELINE_WAIT)).await
+            }
+            Decision::ProbeOthers => self.probe_others(*next).await,
+            Decision::Stalled { head } => Err(SourceError::Stalled {
+                next: next.get(),
+                head: head.get(),
+            }),
+        }
+    }
+
+    /// Sends the block of a NewBlock event, after any heights it skipped.
+    async fn on_event(
+        &self,
+        fetcher: &Fetcher,
+        event: EventData,
+        next: &mut Height,
+        watch: &mut Watch,
+    ) -> Result<(), SourceError> {
+        let received = Instant::now();
+        let Some((block, finalized)) = new_block(event) else {
+            return Ok(());
+        };
+        let height = Height::new(block.header.height.value()).ok_or(SourceError::Garbage {
+            height: 0,
+            what: "block height 0",
+        })?;
+        self.metrics.record_node_height(height);
+        if height < *next {
+            debug!(%height, "already sent; ignored");
+            watch.heard(Instant::now());
+            return Ok(());
+        }
+        if height > *next {
+            warn!(from = %next, %height, "filling a gap in the event stream");
+            let to = height.previous().unwrap_or(height);
+            self.backfill(fetcher, next, to, Some(PIPELINE_WAIT))
+                .await?;
+        }
+        let mut raw = match finalized {
+            Some(f) => joined(&block, &f.tx_results, Some(&f.app_hash))?,
+            None => raw_block(&block, &fetcher.results(height).await?, fetcher.dialect)?,
+        };
+        raw.received = Some(received);
+        send(self.blocks, raw, next, Some(PIPELINE_WAIT)).await?;
+        watch.heard(Instant::now());
+        Ok(())
     }
 
     /// Fails with [`SourceError::Behind`] if another configured node has the height
@@ -423,7 +467,7 @@ impl Session<'_> {
 
     /// The node's latest height (None before its first block).
     async fn latest(&self, http: &HttpClient) -> Result<Option<Height>, SourceError> {
-        let status = http.status().await.map_err(rpc)?;
+        let status = http.status().await.map_err(rpc("/status"))?;
         let latest = Height::new(status.sync_info.latest_block_height.value());
         if let Some(latest) = latest {
             self.metrics.record_node_height(latest);
@@ -435,7 +479,7 @@ impl Session<'_> {
     /// send waits at most `wait` for the pipeline.
     async fn backfill(
         &self,
-        fetcher: &Fetcher<'_>,
+        fetcher: &Fetcher,
         next: &mut Height,
         to: Height,
         wait: Option<Duration>,
@@ -475,9 +519,7 @@ async fn send(
             Ok(()) => {}
             Err(mpsc::error::SendTimeoutError::Closed(_)) => return Err(SourceError::Closed),
             Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
-                return Err(SourceError::Rpc(
-                    "the pipeline is stuck; dropping the subscription meanwhile".into(),
-                ));
+                return Err(SourceError::PipelineStuck);
             }
         },
     }
@@ -485,33 +527,64 @@ async fn send(
     Ok(())
 }
 
-/// Fetches blocks the event stream did not deliver.
-struct Fetcher<'a> {
-    http: &'a HttpClient,
-    dialect: CompatMode,
-}
-
-impl Fetcher<'_> {
-    /// A block and its results over HTTP.
-    async fn fetch(&self, height: Height) -> Result<RawBlock, SourceError> {
-        let block = self
-            .http
-            .block(tendermint::block::Height::try_from(height.get()).map_err(rpc)?)
-            .await
-            .map_err(rpc)?;
-        let results = results_with_retry(self.http, height).await?;
-        raw_block(&block.block, &results, self.dialect)
+/// The end of the websocket driver, as the session's failure.
+fn driver_exit(exited: Result<Result<(), tendermint_rpc::Error>, JoinError>) -> SourceError {
+    match exited {
+        Ok(Ok(())) => SourceError::DriverStopped,
+        Ok(Err(source)) => SourceError::DriverFailed {
+            source: Box::new(source),
+        },
+        Err(source) => SourceError::DriverPanicked { source },
     }
 }
 
-async fn results_with_retry(
-    http: &HttpClient,
-    height: Height,
-) -> Result<tendermint_rpc::endpoint::block_results::Response, SourceError> {
-    let at = tendermint::block::Height::try_from(height.get()).map_err(rpc)?;
-    super::until_results_stored(height.get(), || http.block_results(at))
+/// The block of a NewBlock event, with its results and app hash when the event brings
+/// them (0.38); None, logged, for an event without a block.
+fn new_block(event: EventData) -> Option<(Box<Block>, Option<FinalizeBlock>)> {
+    match event {
+        EventData::NewBlock {
+            block: Some(block),
+            result_finalize_block,
+            ..
+        } => Some((block, result_finalize_block)),
+        EventData::LegacyNewBlock {
+            block: Some(block), ..
+        } => Some((block, None)),
+        other => {
+            warn!(event = ?other, "NewBlock event without a block; ignored");
+            None
+        }
+    }
+}
+
+/// Fetches blocks the event stream did not deliver, over the node's HTTP RPC.
+struct Fetcher {
+    http: HttpClient,
+    dialect: CompatMode,
+}
+
+impl Fetcher {
+    /// A block and its results.
+    async fn fetch(&self, height: Height) -> Result<RawBlock, SourceError> {
+        let block = self
+            .http
+            .block(rpc_height(height)?)
+            .await
+            .map_err(rpc("/block"))?;
+        raw_block(&block.block, &self.results(height).await?, self.dialect)
+    }
+
+    /// A block's results, retried while the node has not stored them yet.
+    async fn results(&self, height: Height) -> Result<block_results::Response, SourceError> {
+        let at = rpc_height(height)?;
+        super::until_results_stored(height.get(), || async {
+            self.http
+                .block_results(at)
+                .await
+                .map_err(rpc("/block_results"))
+        })
         .await
-        .map_err(rpc)
+    }
 }
 
 #[cfg(test)]
