@@ -32,11 +32,12 @@ use crate::metrics::NodeInfo;
 /// What is wrong with a chain file, or with recording one.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainFileError {
-    #[error("cannot open the chain file {path}: {source}")]
-    Open {
+    /// A file `replay` cannot start on: which file, and why.
+    #[error("cannot replay {path}: {source}")]
+    Unusable {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: Box<ChainFileError>,
     },
     #[error("chain file: {0}")]
     Io(#[from] std::io::Error),
@@ -156,19 +157,15 @@ impl Replay {
     /// Opens `path` and reads its status line; a missing or unreadable file, or a first
     /// line that is not a status, is refused here, before anything is served.
     pub async fn open(path: &Path, options: ReplayOptions) -> Result<Replay, SourceError> {
-        let file = File::open(path)
-            .await
-            .map_err(|source| ChainFileError::Open {
-                path: path.to_owned(),
-                source,
-            })?;
-        let mut lines = BufReader::new(file).lines();
-        let first = lines
-            .next_line()
-            .await
-            .map_err(ChainFileError::from)?
-            .ok_or(ChainFileError::Empty)?;
-        let status = parse_status(&first)?;
+        let opened = async {
+            let mut lines = BufReader::new(File::open(path).await?).lines();
+            let first = lines.next_line().await?.ok_or(ChainFileError::Empty)?;
+            Ok((parse_status(&first)?, lines))
+        };
+        let (status, lines) = opened.await.map_err(|source| ChainFileError::Unusable {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
         Ok(Replay {
             path: path.to_owned(),
             lines,

@@ -225,8 +225,8 @@ async fn sigterm_ends_the_binary_whose_log_reader_is_gone() {
 }
 
 /// Guards a fix: `replay` of a chain file it cannot use exits 2 with one line on standard
-/// error saying what is wrong (the missing file's path; the line of a file whose first line
-/// is not the node's status), and serves nothing (no `listening` line).
+/// error naming the file and what is wrong with it (missing; a first line that is not the
+/// node's status), and serves nothing (no `listening` line).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_of_an_unusable_chain_file_exits_2() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -234,8 +234,8 @@ async fn replay_of_an_unusable_chain_file_exits_2() {
     let not_a_chain = dir.path().join("not-a-chain.chain.jsonl");
     std::fs::write(&not_a_chain, "{\"height\":1}\n").expect("writing the file");
     let cases = [
-        (&missing, missing.display().to_string()),
-        (&not_a_chain, "chain file line 1".to_owned()),
+        (&missing, "No such file"),
+        (&not_a_chain, "chain file line 1"),
     ];
     for (file, says) in cases {
         let (status, lines) = Process::run(
@@ -251,9 +251,58 @@ async fn replay_of_an_unusable_chain_file_exits_2() {
         );
         assert_eq!(lines.len(), 1, "{what}: not one line on stderr: {lines:?}");
         assert!(
-            lines[0].contains(&says),
-            "{what}: the line does not say {says:?}: {}",
+            lines[0].contains(&what.to_string()) && lines[0].contains(says),
+            "{what}: the line does not name the file and say {says:?}: {}",
             lines[0]
         );
     }
+}
+
+/// Guards a fix: one event, one log line. Each reconnection used to log the RPC library's
+/// error with its `Caused by:`/`Location:` trace, and a whole stack backtrace with
+/// `RUST_BACKTRACE` set: six to twenty lines. Now every line of the log is a log line,
+/// with the cause as a field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reconnect_is_one_log_line() {
+    let refusing = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("binding a port")
+        .port()
+        .to_string();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let mut env = node_env(&refusing).to_vec();
+    env.push(("RUST_BACKTRACE", "1"));
+    let (mut process, stderr) = Process::spawn(serve_args(data.path()), &env);
+    let reading = tokio::task::spawn_blocking(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    // Backoff from 200 ms: several reconnections in three seconds.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    process.signal("TERM");
+    assert_eq!(process.wait(Duration::from_secs(5)).await.code(), Some(0));
+    let lines = timeout(Duration::from_secs(5), reading)
+        .await
+        .expect("the log ends with the process")
+        .expect("log reader");
+    let reconnects = lines
+        .iter()
+        .filter(|line| line.contains("lost the node"))
+        .count();
+    assert!(reconnects >= 2, "{reconnects} reconnections: {lines:#?}");
+    // A log line starts with its timestamp, e.g. 2026-11-30T10:44:02.180386Z.
+    let is_log_line = |line: &str| {
+        let bytes = line.as_bytes();
+        bytes.len() > 20
+            && bytes[4] == b'-'
+            && bytes[10] == b'T'
+            && line[..4].parse::<u16>().is_ok()
+    };
+    let strays: Vec<&String> = lines.iter().filter(|line| !is_log_line(line)).collect();
+    assert!(
+        strays.is_empty(),
+        "lines that are not log lines: {strays:#?}"
+    );
 }
