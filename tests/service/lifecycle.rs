@@ -192,11 +192,7 @@ async fn killed_service_resumes_from_its_store() {
 /// so the binary keeps retrying, and logging so, after its reader is gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_the_binary_whose_log_reader_is_gone() {
-    let refusing = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("binding a port")
-        .port()
-        .to_string();
+    let refusing = refusing_port();
     let data = tempfile::tempdir().expect("a temporary directory");
     let (mut process, stderr) = Process::spawn(serve_args(data.path()), &node_env(&refusing));
     let reading = tokio::task::spawn_blocking(move || {
@@ -264,11 +260,7 @@ async fn replay_of_an_unusable_chain_file_exits_2() {
 /// with the cause as a field.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_reconnect_is_one_log_line() {
-    let refusing = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("binding a port")
-        .port()
-        .to_string();
+    let refusing = refusing_port();
     let data = tempfile::tempdir().expect("a temporary directory");
     let mut env = node_env(&refusing).to_vec();
     env.push(("RUST_BACKTRACE", "1"));
@@ -305,4 +297,13 @@ async fn every_reconnect_is_one_log_line() {
         strays.is_empty(),
         "lines that are not log lines: {strays:#?}"
     );
+}
+
+/// A loopback port nothing listens on (bound, then released), as a node that is down.
+fn refusing_port() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("binding a port")
+        .port()
+        .to_string()
 }
