@@ -6,13 +6,15 @@
 //! thread and be tested against Planetmint's own library byte for byte.
 //!
 //! Inside: [`json`] decodes as Python does, [`canonical`] serializes as python-rapidjson
-//! does, [`schema`] holds the structural rules of transaction versions 2.0 and 3.0,
-//! [`condition`] parses and verifies crypto-condition fulfillments, and [`transaction`]
-//! ties them into ids, signed messages and the verdict.
+//! does, [`encodings`] decodes base16/32/64 as Python's `base64` module does, [`schema`]
+//! holds the structural rules of transaction versions 2.0 and 3.0, [`condition`] parses and
+//! verifies crypto-condition fulfillments, and [`transaction`] ties them into ids, signed
+//! messages and the verdict.
 
 pub mod block;
 pub mod canonical;
 pub mod condition;
+mod encodings;
 pub mod json;
 pub mod schema;
 pub mod transaction;

@@ -13,6 +13,7 @@ use super::der::{
 };
 use super::frames::Frames;
 use super::types::{Condition, ConditionError, ConditionType, Fulfillment, Subtypes};
+use crate::validate::encodings;
 
 impl Fulfillment {
     /// Parses an input's fulfillment string as `Fulfillment.from_uri` does.
@@ -206,53 +207,19 @@ impl Condition {
     }
 }
 
-/// Python's `binascii.a2b_base64` in its default (non-strict) mode, run on `s` plus the
-/// 1 to 4 `=` that `base64_add_padding` always appends.
+/// `urlsafe_b64decode(base64_add_padding(s))`: `-`/`_` mapped onto `+`/`/` (which stay
+/// valid too), the 1 to 4 `=` that `base64_add_padding` always appends, then CPython's
+/// lenient `a2b_base64`.
 pub(super) fn decode_base64(s: &str) -> Result<Vec<u8>, ConditionError> {
     let padding = 4 - s.len() % 4;
-    let mut out = Vec::with_capacity(s.len() / 4 * 3 + 3);
-    let mut quad = 0u8;
-    let mut left = 0u8;
-    let mut pads = 0u8;
-    for c in s.bytes().chain(std::iter::repeat_n(b'=', padding)) {
-        if c == b'=' {
-            // A pad counts only after two data characters; enough pads end the input,
-            // whatever follows.
-            if quad >= 2 {
-                pads += 1;
-                if quad + pads >= 4 {
-                    return Ok(out);
-                }
-            }
-            continue;
-        }
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            // `urlsafe_b64decode` maps `-_` onto `+/` and keeps those too.
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => continue,
-        };
-        pads = 0;
-        match quad {
-            0 => left = value,
-            1 => {
-                out.push(left << 2 | value >> 4);
-                left = value & 0x0f;
-            }
-            2 => {
-                out.push(left << 4 | value >> 2);
-                left = value & 0x03;
-            }
-            _ => out.push(left << 6 | value),
-        }
-        quad = (quad + 1) % 4;
-    }
-    if quad == 0 {
-        Ok(out)
-    } else {
-        Err(ConditionError::Base64)
-    }
+    let standard: Vec<u8> = s
+        .bytes()
+        .map(|b| match b {
+            b'-' => b'+',
+            b'_' => b'/',
+            _ => b,
+        })
+        .chain(std::iter::repeat_n(b'=', padding))
+        .collect();
+    encodings::b64decode(&standard).ok_or(ConditionError::Base64)
 }

@@ -34,13 +34,13 @@
 //! Hot path: no allocation unless a check fails (paths are rendered only into errors), except
 //! for decoding a validator election's proposed key.
 
-mod encodings;
 mod patterns;
 mod python;
 mod rules;
 #[cfg(test)]
 mod tests;
 
+use super::encodings;
 use super::json::{Object, Value};
 use super::transaction::Operation;
 
