@@ -4,7 +4,6 @@
 //! In: the details [`Value`]. Out: [`Details`], the tree Python builds, whose condition is
 //! computed only on request, or the [`ConditionError`] Python raises building it.
 
-use super::der::significant;
 use super::ed25519::ed25519_condition;
 use super::fingerprint::{MAX_THRESHOLD, threshold_condition};
 use super::types::{Condition, ConditionError};
@@ -146,38 +145,24 @@ const BASE58_MAX_SIGNIFICANT_DIGITS: usize = 44;
 
 /// `base58.b58decode(key)` then `Ed25519Sha256(public_key=...)`'s 32-byte check.
 fn decode_base58_key(key: &str) -> Result<[u8; 32], ConditionError> {
-    const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     // `str.rstrip()` strips Python whitespace, then the rest must be ASCII.
     let key = key.trim_end_matches(is_python_whitespace);
     if !key.is_ascii() {
         return Err(ConditionError::BadKey("not ASCII"));
     }
+    // Refusing what cannot be 32 bytes before decoding bounds the work on a long string.
     let digits = key.trim_start_matches('1');
     let zeros = key.len() - digits.len();
     if zeros > 32 || digits.len() > BASE58_MAX_SIGNIFICANT_DIGITS {
         return Err(ConditionError::BadKey("not 32 bytes"));
     }
-    // Big-endian accumulator wide enough for 58^44.
-    let mut value = [0u8; 33];
-    for c in digits.bytes() {
-        let digit = ALPHABET
-            .iter()
-            .position(|&a| a == c)
-            .ok_or(ConditionError::BadKey("not base58"))?;
-        let mut carry = digit as u32;
-        for byte in value.iter_mut().rev() {
-            carry += u32::from(*byte) * 58;
-            *byte = carry as u8;
-            carry >>= 8;
-        }
-    }
-    let significant = significant(&value);
-    if zeros + significant.len() != 32 {
-        return Err(ConditionError::BadKey("not 32 bytes"));
-    }
-    let mut out = [0u8; 32];
-    out[zeros..].copy_from_slice(significant);
-    Ok(out)
+    // Like Python's, each leading '1' decodes to a zero byte before the number's own bytes.
+    let bytes = bs58::decode(key)
+        .into_vec()
+        .map_err(|_| ConditionError::BadKey("not base58"))?;
+    bytes
+        .try_into()
+        .map_err(|_| ConditionError::BadKey("not 32 bytes"))
 }
 
 /// Python's `str.isspace()`: Unicode `White_Space` plus the separators U+001C..U+001F.
