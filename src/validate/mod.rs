@@ -6,12 +6,14 @@
 //! thread and be tested against Planetmint's own library byte for byte.
 //!
 //! Inside: [`json`] decodes as Python does and serializes as python-rapidjson does
-//! ([`json::canonical`]), [`model`] names a transaction ([`TxId`], [`Operation`],
-//! [`Version`]), [`schema`] holds the structural rules of transaction versions 2.0 and 3.0,
-//! [`condition`] parses and verifies crypto-condition fulfillments, [`transaction`] ties them
-//! into ids, signed messages and the [`verdict`], and [`judge`] judges whole blocks.
+//! ([`json::canonical`]), `encodings` decodes base16/32/64 as Python's `base64` module does,
+//! [`model`] names a transaction ([`TxId`], [`Operation`], [`Version`]), [`schema`] holds the
+//! structural rules of transaction versions 2.0 and 3.0, [`condition`] parses and verifies
+//! crypto-condition fulfillments, [`transaction`] ties them into ids, signed messages and
+//! the [`verdict`], and [`judge`] judges whole blocks.
 
 pub mod condition;
+mod encodings;
 pub mod json;
 pub mod judge;
 pub mod model;

@@ -38,12 +38,12 @@
 //! for decoding a validator election's proposed key.
 
 mod constructors;
-mod encodings;
 mod patterns;
 mod rules;
 #[cfg(test)]
 mod tests;
 
+use super::encodings;
 use super::json::{Object, Value};
 use super::model::{Operation, OperationError, Version};
 

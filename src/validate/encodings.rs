@@ -1,9 +1,13 @@
-//! Python's `base64.b16decode`, `b32decode` and `b64decode` with default arguments, as
-//! `validate_asset_public_key` (types/elections/validator_utils.py) applies them to the UTF-8
-//! bytes of a proposed validator key: the same inputs succeed, with the same bytes. Python
-//! 3.11's rules: base16 and base32 are strict (upper case, exact padding); base64 is
-//! `binascii.a2b_base64(s, strict_mode=False)`, which skips foreign characters and stops at
-//! a completed padding.
+//! Python's `base64.b16decode`, `b32decode` and `b64decode` with default arguments: the
+//! same inputs succeed, with the same bytes. A leaf: bytes in, `Some(decoded)` or `None`
+//! (Python's `binascii.Error`) out.
+//!
+//! Two callers: the schema checks apply all three to the UTF-8 bytes of a proposed
+//! validator key (`validate_asset_public_key`, types/elections/validator_utils.py), and the
+//! crypto-conditions decode a fulfillment string with `b64decode` once they have mapped the
+//! URL-safe alphabet and padded it as Python does. Python 3.11's rules: base16 and base32
+//! are strict (upper case, exact padding); base64 is `binascii.a2b_base64(s,
+//! strict_mode=False)`, which skips foreign characters and stops at a completed padding.
 
 use base64::Engine as _;
 use base64::alphabet;
