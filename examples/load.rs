@@ -116,11 +116,9 @@ struct Fed(mpsc::Receiver<RawBlock>);
 impl BlockSource for Fed {
     async fn run(mut self, context: SourceContext) -> Result<(), SourceError> {
         while let Some(block) = self.0.recv().await {
-            context
-                .blocks
-                .send(block)
-                .await
-                .map_err(|_| SourceError::Closed)?;
+            if context.blocks.send(block).await.is_err() {
+                break; // The pipeline is gone only at shutdown.
+            }
         }
         Ok(())
     }

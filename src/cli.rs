@@ -62,22 +62,15 @@ pub struct StoreArgs {
     /// Directory of the store (the cursor and the retained history); created if missing.
     #[arg(long, env = "PLANETMINT_STREAM_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    #[command(flatten)]
-    pub history: HistoryArgs,
-    /// Where a fresh store begins: 1 streams the whole chain; the node's next block when
-    /// absent. Ignored once the store holds a height (the service continues after it).
-    #[arg(long, env = "PLANETMINT_STREAM_START_HEIGHT", value_parser = clap::value_parser!(u64).range(1..))]
-    pub start_height: Option<u64>,
-}
-
-/// How much history resuming clients can have.
-#[derive(Debug, Clone, Args)]
-pub struct HistoryArgs {
     /// Blocks of published messages kept for clients resuming with `?from_height=N`.
     /// 10,000 blocks is hours of a busy chain (at most a few hundred MB at 100
     /// transactions a block), enough to ride out a client's restart or a maintenance window.
     #[arg(long, env = "PLANETMINT_STREAM_HISTORY_BLOCKS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub history_blocks: u64,
+    /// Where a fresh store begins: 1 streams the whole chain; the node's next block when
+    /// absent. Ignored once the store holds a height (the service continues after it).
+    #[arg(long, env = "PLANETMINT_STREAM_START_HEIGHT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub start_height: Option<u64>,
 }
 
 /// The listeners and their limits.
@@ -120,7 +113,7 @@ pub struct ServerArgs {
     pub max_clients: usize,
     /// Blocks a subscriber may fall behind before it is closed as a slow consumer (the
     /// length of each stream's ring, shared by all subscribers).
-    #[arg(long = "queue", env = "PLANETMINT_STREAM_QUEUE", default_value_t = server::DEFAULT_SUBSCRIBER_QUEUE_BLOCKS)]
+    #[arg(long = "queue", value_name = "BLOCKS", env = "PLANETMINT_STREAM_QUEUE", default_value_t = server::DEFAULT_SUBSCRIBER_QUEUE_BLOCKS)]
     pub subscriber_queue_blocks: usize,
     /// `/ready` answers 503 while the node is more than this many blocks ahead of what is
     /// published.

@@ -1,7 +1,8 @@
 //! planetmint-stream: a validating event stream for Planetmint nodes.
 //!
-//! Layout, in the direction data flows (each stage imports only those before it and the
-//! shared types, never one after it):
+//! Layout, in the direction data flows (a stage imports the shared types and stages before
+//! it, never one after it, with one exception that is no cycle: the source reads the store's
+//! cursor, where to continue, and claims the store for its chain):
 //!
 //! - [`source`]: CometBFT blocks in ([`source::node`] follows live nodes,
 //!   [`source::chain_file`] replays a recorded chain), [`chain::RawBlock`]s out. Any
@@ -19,8 +20,9 @@
 //! - [`sessions`]: one task per WebSocket subscriber: history (when resuming) then live
 //!   frames out, pings, limits, close codes; the hand-over is a pure [`sessions::Cursor`].
 //!
-//! Shared types, leaves that import nothing of ours: [`chain`] (`Height`, `RawBlock`) and
-//! [`wire`] (the stream messages, encoded once: `Frame`, `EncodedBlock`, `StreamKind`).
+//! Shared types, leaves: [`chain`] (`Height`, `RawBlock`; imports nothing of ours) and
+//! [`wire`] (the stream messages, encoded once: `Frame`, `EncodedBlock`, `StreamKind`;
+//! imports only `chain`).
 //! Beside the stages: [`server`] (listeners, routes, client limit, `/health`, `/ready`,
 //! shutdown), [`service`] (wires the stages), [`metrics`] (counters, Prometheus text),
 //! [`check`] (the `check` command) and [`parallel`] (order-keeping parallel map). The

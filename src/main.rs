@@ -28,7 +28,7 @@ use planetmint_stream::source::node::{Follow, NodeSettings};
 use planetmint_stream::source::{BlockSource, SourceError};
 use planetmint_stream::store::{Store, StoreError};
 
-use cli::{HistoryArgs, NodeArgs, ServerArgs, StoreArgs};
+use cli::{NodeArgs, ServerArgs, StoreArgs};
 
 #[derive(Parser)]
 #[command(version, about = "A validating event stream for Planetmint nodes")]
@@ -55,8 +55,9 @@ enum Command {
         /// Pause between blocks.
         #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
         interval: Duration,
-        #[command(flatten)]
-        history: HistoryArgs,
+        /// Blocks kept (in memory) for clients resuming with `?from_height=N`.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+        history_blocks: u64,
         /// RPC dialect (0.34, 0.37 or 0.38); the file's status names it when absent.
         #[arg(long, value_parser = cli::parse_dialect)]
         dialect: Option<tendermint_rpc::client::CompatMode>,
@@ -163,8 +164,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             server,
         } => {
             let settings = ServerSettings::try_from(server).map_err(Failure::usage)?;
-            let opened = Store::open(&store.data_dir, store.history.history_blocks)
-                .map_err(Failure::usage)?;
+            let opened =
+                Store::open(&store.data_dir, store.history_blocks).map_err(Failure::usage)?;
             let source = Follow {
                 settings: NodeSettings::from(node),
                 start: store.start_height.and_then(Height::new),
@@ -174,12 +175,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Replay {
             file,
             interval,
-            history,
+            history_blocks,
             dialect,
             server,
         } => {
             let settings = ServerSettings::try_from(server).map_err(Failure::usage)?;
-            let store = Store::in_memory(history.history_blocks).map_err(Failure::runtime)?;
+            let store = Store::in_memory(history_blocks).map_err(Failure::runtime)?;
             on_runtime(async {
                 let replay = Replay::open(&file, ReplayOptions { interval, dialect })
                     .await

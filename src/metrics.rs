@@ -22,8 +22,9 @@ use serde::Serialize;
 
 use crate::chain::Height;
 
-/// The `Content-Type` of [`Metrics::render`]'s output: the Prometheus text format 0.0.4,
-/// what the exposition was before the registry, so scrapers and dashboards see no change.
+/// The `Content-Type` of [`Metrics::render`]'s output: the Prometheus text format 0.0.4, as
+/// before the registry (the type now also names its charset, UTF-8), so scrapers and
+/// dashboards see the same samples.
 pub const EXPOSITION_CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds (seconds) of the latency histogram's buckets: from a millisecond (an

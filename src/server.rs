@@ -35,10 +35,11 @@ use crate::sessions::{self, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionSe
 use crate::store::Store;
 use crate::wire::StreamKind;
 
-/// How long shutdown waits for sessions to deliver their close frames. The process must
-/// be gone within 5 s of SIGTERM (what orchestrators wait before SIGKILL); this leaves a
-/// second for everything else.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+/// How long shutdown waits for sessions to deliver their close frames (each gets at most a
+/// second). The process must be gone within 5 s of SIGTERM (what orchestrators wait before
+/// SIGKILL); this leaves two for everything else: a stuck source (0.5 s), blocking tasks
+/// (0.5 s), and the last log lines (about a second, when standard error is not read).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Bytes tungstenite reserves to read each connection. Clients only send pings and pongs,
 /// so 4 KiB (instead of its 128 KiB default) keeps idle connections cheap; larger client

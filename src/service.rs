@@ -2,7 +2,7 @@
 //!
 //! In: any [`BlockSource`], the opened store, the server settings, bound listeners, and a
 //! shutdown token. Out: the streams, until shutdown. The stages talk through bounded
-//! channels only: source → ([`BLOCK_QUEUE`] blocks) → validate stage → store, then hub
+//! channels only: source → (`BLOCK_QUEUE` blocks) → validate stage → store, then hub
 //! rings → sessions (which read the store too, for resuming clients).
 
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! it publishes. Out: an [`EncodedBlock`], the block's [`Frame`]s on each [`StreamKind`],
 //! which the store keeps and the hub fans out as they are.
 //!
-//! A leaf beside [`crate::chain`]: the stages that write (the validate stage), keep (the
+//! A leaf that imports only [`crate::chain`]: the stages that write (the validate stage), keep (the
 //! store), fan out (the hub) and send (the sessions) messages all share these types, so none
 //! of them has to import another for them.
 

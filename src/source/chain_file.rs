@@ -193,6 +193,8 @@ impl BlockSource for Replay {
                 error!(%error, path, "replay stopped");
                 Ok(())
             }
+            // The pipeline is gone only at shutdown.
+            Err(SourceError::Closed) => Ok(()),
             replayed => replayed,
         }
     }

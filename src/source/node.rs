@@ -8,8 +8,8 @@
 //! A session reads `/status` (the dialect, and the chain id the store must belong to),
 //! catches up to the node's head over HTTP, subscribes to NewBlock, and then follows the
 //! events, fetching any height an event did not bring (blocks committed while it
-//! subscribed, events the node dropped). Fetches run [`BACKFILL_CONCURRENCY`] at a time and are sent in order.
-//! The result codes come with the event in 0.38 and from `/block_results` before that
+//! subscribed, events the node dropped). Fetches run [`BACKFILL_CONCURRENCY`] at a time
+//! and are sent in order. The result codes come with the event in 0.38 and from `/block_results` before that
 //! (retried while the node has not stored them yet).
 //!
 //! The session ends on any failure: socket errors, a driver that exited, a subscription
@@ -40,7 +40,7 @@ use tendermint_rpc::{Client as _, HttpClient, SubscriptionClient as _, WebSocket
 use tokio::sync::mpsc;
 use tokio::task::JoinError;
 use tokio::time::{MissedTickBehavior, timeout};
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
 use super::stall::{Check, Decision, Watch};
 use super::{BlockSource, SourceContext, SourceError, dialect, joined, raw_block};
@@ -135,12 +135,9 @@ pub struct Follow {
 }
 
 impl BlockSource for Follow {
+    /// A failure it returns is the caller's to report (`main` prints it, once).
     async fn run(self, context: SourceContext) -> Result<(), SourceError> {
-        let followed = follow(self, &context).await;
-        if let Err(error) = &followed {
-            error!(%error, "cannot follow the node; shutting down");
-        }
-        followed
+        follow(self, &context).await
     }
 }
 

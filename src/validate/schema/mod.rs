@@ -45,7 +45,7 @@ mod tests;
 
 use super::encodings;
 use super::json::{Object, Value};
-use super::model::{Operation, OperationError, Version};
+use super::model::{Operation, Version};
 
 /// Checks Planetmint's `local_dict` against every structural rule of `from_dict(tx, False)`
 /// except the id comparison and crypto-condition parsing. Returns the version whose rules
@@ -159,24 +159,6 @@ impl SchemaError {
                 Raised::KeyError => "KeyError",
             },
             _ => "SchemaValidationError",
-        }
-    }
-}
-
-impl From<OperationError> for SchemaError {
-    /// What `from_dict` raises for an operation that does not resolve: `resolve_class`'s
-    /// dict look-up fails on an unhashable value or an unregistered name, and a transaction
-    /// without one resolves as CREATE, then fails on `tx["operation"]`.
-    fn from(error: OperationError) -> Self {
-        let at = At::ROOT.key("operation");
-        match error {
-            OperationError::Missing => {
-                SchemaError::constructor(&at, Raised::KeyError, "missing from the transaction")
-            }
-            OperationError::Unhashable => {
-                SchemaError::constructor(&at, Raised::TypeError, "unhashable operation")
-            }
-            OperationError::Unregistered => SchemaError::Operation,
         }
     }
 }

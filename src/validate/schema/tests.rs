@@ -7,6 +7,7 @@
 
 use super::*;
 use crate::validate::json::decode;
+use crate::validate::model::OperationError;
 
 const V2: &str = "2.0";
 const V3: &str = "3.0";
@@ -171,7 +172,24 @@ fn outcome(result: Result<(), SchemaError>) -> String {
 /// `from_dict(tx, False)` from `resolve_class` on, as the transaction module runs it: the
 /// operation resolved, then every structural rule.
 fn from_dict(local: &Object) -> Result<(), SchemaError> {
-    check(local, Operation::resolve(local)?).map(drop)
+    check(local, Operation::resolve(local).map_err(raised)?).map(drop)
+}
+
+/// What `from_dict` raises for an operation that does not resolve: `resolve_class`'s dict
+/// look-up fails on an unhashable value or an unregistered name, and a transaction without
+/// one resolves as CREATE, then fails on `tx["operation"]`. (The service refuses these before
+/// the schema runs, with the same codes; see `transaction::check`.)
+fn raised(error: OperationError) -> SchemaError {
+    let at = At::ROOT.key("operation");
+    match error {
+        OperationError::Missing => {
+            SchemaError::constructor(&at, Raised::KeyError, "missing from the transaction")
+        }
+        OperationError::Unhashable => {
+            SchemaError::constructor(&at, Raised::TypeError, "unhashable operation")
+        }
+        OperationError::Unregistered => SchemaError::Operation,
+    }
 }
 
 /// Checks the base transaction of `version`/`op` with `edits` applied.
