@@ -39,6 +39,7 @@ impl Batch {
             frames: match stream {
                 StreamKind::Transactions => block.transactions.clone(),
                 StreamKind::Blocks => Arc::new([block.block.clone()]),
+                StreamKind::Refused => Arc::new([]),
             },
             received,
         }
@@ -67,7 +68,7 @@ impl Hub {
     pub fn subscribe(&self, stream: StreamKind) -> broadcast::Receiver<Batch> {
         match stream {
             StreamKind::Transactions => self.transactions.subscribe(),
-            StreamKind::Blocks => self.blocks.subscribe(),
+            StreamKind::Blocks | StreamKind::Refused => self.blocks.subscribe(),
         }
     }
 

@@ -15,6 +15,8 @@ use serde::Serialize;
 
 use crate::chain::Height;
 
+pub mod index;
+
 /// One encoded WebSocket text message, shared by every subscriber.
 pub type Frame = Utf8Bytes;
 
@@ -25,6 +27,9 @@ pub enum StreamKind {
     Transactions,
     /// `/api/v1/streams/valid_blocks`: one frame per block, empty blocks included.
     Blocks,
+    /// `/api/v1/streams/refused_transactions`: one frame per transaction of a committed
+    /// block that is not published.
+    Refused,
 }
 
 impl StreamKind {
@@ -32,6 +37,7 @@ impl StreamKind {
         match self {
             StreamKind::Transactions => "valid_transactions",
             StreamKind::Blocks => "valid_blocks",
+            StreamKind::Refused => "refused_transactions",
         }
     }
 }
@@ -85,6 +91,7 @@ impl EncodedBlock {
         match stream {
             StreamKind::Transactions => &self.transactions,
             StreamKind::Blocks => std::slice::from_ref(&self.block),
+            StreamKind::Refused => &[],
         }
     }
 }
