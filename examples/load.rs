@@ -30,7 +30,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use planetmint_stream::chain::{Height, RawBlock};
+use planetmint_stream::chain::{Height, RawBlock, TxResult};
 use planetmint_stream::server::{Listeners, ServerSettings};
 use planetmint_stream::service;
 use planetmint_stream::source::chain_file::{parse_block, parse_status};
@@ -91,8 +91,8 @@ fn valid_transactions() -> Vec<Vec<u8>> {
     let mut pool = Vec::new();
     for (i, line) in lines.enumerate() {
         let block = parse_block(line, i + 2, dialect).expect("block line");
-        for (tx, code) in block.txs.into_iter().zip(block.codes) {
-            if code == 0 && validate(&tx).result.is_ok_and(|t| t.unverifiable.is_none()) {
+        for (tx, result) in block.txs.into_iter().zip(block.results) {
+            if result.code == 0 && validate(&tx).result.is_ok_and(|t| t.unverifiable.is_none()) {
                 pool.push(tx);
             }
         }
@@ -162,7 +162,7 @@ fn block(pool: &[Vec<u8>], height: u64, txs: usize) -> RawBlock {
     RawBlock {
         height: Height::new(height).expect("positive"),
         txs: pool.iter().cycle().take(txs).cloned().collect(),
-        codes: vec![0; txs],
+        results: vec![TxResult::accepted(); txs],
         previous_app_hash: String::new(),
         app_hash: None,
         received: None,

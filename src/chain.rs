@@ -1,11 +1,14 @@
-//! The chain's own types, shared by every stage: a block [`Height`] and a [`RawBlock`], the
-//! source's output and the validate stage's input.
+//! The chain's own types, shared by every stage: a block [`Height`], a [`RawBlock`] (the
+//! source's output and the validate stage's input) and an [`OutputLink`] (which the validate
+//! stage follows and the store keeps).
 //!
 //! A leaf: it imports nothing of ours and no RPC types, so the source alone knows how a
 //! node's replies become a [`RawBlock`], and later stages never see them.
 
 use std::fmt;
 use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 /// A block height: positive, as CometBFT numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,8 +48,8 @@ impl fmt::Display for Height {
 pub struct RawBlock {
     pub height: Height,
     pub txs: Vec<Vec<u8>>,
-    /// The node's result code for each transaction, same length as `txs`; 0 is accepted.
-    pub codes: Vec<u32>,
+    /// The node's result for each transaction, same length as `txs`.
+    pub results: Vec<TxResult>,
     /// Planetmint's app hash after the previous block, as this block's header carries it.
     pub previous_app_hash: String,
     /// Planetmint's app hash after this block, when the node reports it with the block
@@ -54,6 +57,36 @@ pub struct RawBlock {
     pub app_hash: Option<String>,
     /// When its NewBlock event arrived; None for a block fetched or replayed.
     pub received: Option<Instant>,
+}
+
+/// The node's verdict on one transaction of a block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TxResult {
+    /// 0 is accepted; Planetmint answers 1 for anything else.
+    pub code: u32,
+    /// The node's log for it: empty from Planetmint, which keeps its reasons in its own log.
+    pub log: String,
+}
+
+impl TxResult {
+    pub fn accepted() -> Self {
+        TxResult::default()
+    }
+
+    pub fn with_code(code: u32) -> Self {
+        TxResult {
+            code,
+            log: String::new(),
+        }
+    }
+}
+
+/// An output of a transaction on the chain, as an input's `fulfills` names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OutputLink {
+    /// The transaction id, as the spending input spells it.
+    pub transaction_id: String,
+    pub output_index: u64,
 }
 
 #[cfg(test)]

@@ -194,7 +194,7 @@ fn decode_line(line: &Line, encoding: Encoding) -> Result<Cow<'_, [u8]>, String>
 }
 
 fn record_of(verdict: &Verdict) -> Record<'_> {
-    let operation = verdict.operation.as_deref();
+    let operation = verdict.tags.operation.as_deref();
     let transaction_id = verdict.transaction_id.map(|id| id.to_string());
     match &verdict.result {
         Err(invalid) => Record {

@@ -14,6 +14,7 @@ use clap::Args;
 use humantime::Duration as HumanDuration;
 use tendermint_rpc::client::CompatMode;
 
+use planetmint_stream::filter::{self, QueryLimits};
 use planetmint_stream::server::{self, ServerSettings};
 use planetmint_stream::sessions::SessionSettings;
 use planetmint_stream::source::node::{Endpoint, NodeSettings};
@@ -119,6 +120,10 @@ pub struct ServerArgs {
     /// published.
     #[arg(long, env = "PLANETMINT_STREAM_MAX_LAG", default_value_t = server::DEFAULT_MAX_LAG)]
     pub max_lag: u64,
+    /// Most filter values (public keys, ids, operations, over all parameters) one
+    /// subscriber's query may name; more gets 400.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_FILTER_VALUES", default_value_t = filter::DEFAULT_MAX_FILTER_VALUES)]
+    pub max_filter_values: usize,
 }
 
 /// A setting that parsed but makes no sense.
@@ -151,6 +156,7 @@ impl TryFrom<ServerArgs> for ServerSettings {
         for (name, value) in [
             ("--max-clients", args.max_clients),
             ("--queue", args.subscriber_queue_blocks),
+            ("--max-filter-values", args.max_filter_values),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero(name));
@@ -174,6 +180,9 @@ impl TryFrom<ServerArgs> for ServerSettings {
             max_clients: args.max_clients,
             subscriber_queue_blocks: args.subscriber_queue_blocks,
             max_lag: args.max_lag,
+            query: QueryLimits {
+                max_values: args.max_filter_values,
+            },
         })
     }
 }

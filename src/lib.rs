@@ -16,13 +16,16 @@
 //!   cross-checks the app hash, encodes the block's messages, stores them, then hands them
 //!   to the hub.
 //! - [`store`]: the cursor and the retained history, in redb; written before publishing.
-//! - [`hub`]: fans each block's frames out on a bounded ring per stream.
+//! - [`hub`]: fans each stored block out on one bounded ring.
 //! - [`sessions`]: one task per WebSocket subscriber: history (when resuming) then live
-//!   frames out, pings, limits, close codes; the hand-over is a pure [`sessions::Cursor`].
+//!   frames out, pings, limits, close codes; the hand-over is a pure [`sessions::Cursor`],
+//!   and which frames of a block a subscriber gets is a pure view of its [`filter`].
 //!
-//! Shared types, leaves: [`chain`] (`Height`, `RawBlock`; imports nothing of ours) and
-//! [`wire`] (the stream messages, encoded once: `Frame`, `EncodedBlock`, `StreamKind`;
-//! imports only `chain`).
+//! Shared types, leaves: [`chain`] (`Height`, `RawBlock`, `OutputLink`; imports nothing of
+//! ours) and [`wire`] (the stream messages, encoded once: `Frame`, `EncodedBlock`,
+//! `StreamKind`, and the block index filters look values up in; imports only `chain`).
+//! [`filter`] turns a subscriber's query string into a `Subscription` (imports `chain` and
+//! `wire`); the server parses with it, the sessions match with it.
 //! Beside the stages: [`server`] (listeners, routes, client limit, `/health`, `/ready`,
 //! shutdown), [`service`] (wires the stages), [`metrics`] (counters, Prometheus text),
 //! [`check`] (the `check` command) and [`parallel`] (order-keeping parallel map). The
@@ -30,6 +33,7 @@
 
 pub mod chain;
 pub mod check;
+pub mod filter;
 pub mod hub;
 pub mod metrics;
 pub mod parallel;

@@ -106,6 +106,9 @@ pub enum Refusal {
     TooManyClients,
     /// 410: a resume whose `from_height` is older than the retained history.
     TooOld,
+    /// 400 or 414: a query string with an unknown parameter, a malformed value, or too
+    /// many values or bytes.
+    BadQuery,
 }
 
 /// Why the server closed a subscriber's WebSocket, as counted.
@@ -139,6 +142,7 @@ pub struct Metrics {
     refused_clients: Counter,
     history_expired: Counter,
     refused_resumes: Counter,
+    refused_queries: Counter,
     latency: Histogram,
     refused: Family<RefusedLabels, Counter>,
     registry: Registry,
@@ -254,6 +258,11 @@ impl Default for Metrics {
                 r,
                 "planetmint_stream_refused_resumes",
                 "Resumes refused (410) for a from_height older than the retained history",
+            ),
+            refused_queries: counter(
+                r,
+                "planetmint_stream_refused_queries",
+                "Subscriptions refused (400, 414) for a malformed, unknown or oversized query string",
             ),
             latency: registered(
                 r,
@@ -385,6 +394,7 @@ impl Metrics {
         match refusal {
             Refusal::TooManyClients => self.refused_clients.inc(),
             Refusal::TooOld => self.refused_resumes.inc(),
+            Refusal::BadQuery => self.refused_queries.inc(),
         };
     }
 

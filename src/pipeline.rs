@@ -19,7 +19,8 @@ use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::validate::judge::{JudgedBlock, Refusal, judge};
-use crate::wire::{EncodedBlock, PublishedTx};
+use crate::validate::taint::Taint;
+use crate::wire::{self, EncodedBlock};
 
 /// Blocks in flight between the source and the validate stage. A block is validated in a few
 /// milliseconds, so a short queue is enough to overlap fetching with validating, and it
@@ -46,6 +47,8 @@ pub async fn run(
     // Our app hash after the last block, to compare with the next block's header.
     let mut pending_check: Option<(Height, String)> =
         store.last_height().zip(store.last_app_hash());
+    // The outputs refused transactions left, as the store had them after the last block.
+    let mut taint = Taint::new(store.tainted());
     let mut raws = Vec::with_capacity(COMMIT_BLOCKS);
     while blocks.recv_many(&mut raws, COMMIT_BLOCKS).await > 0 {
         // The source never repeats a height; this keeps a bug there from reaching clients.
@@ -63,10 +66,10 @@ pub async fn run(
             continue;
         }
         let batch = Arc::new(std::mem::take(&mut raws));
-        let judged = judge_until_done(&batch, threads, &metrics).await;
+        let (judged, taint_after) = judge_until_done(&batch, threads, &taint, &metrics).await;
         let mut encoded = Vec::with_capacity(judged.len());
         let mut app_hash = String::new();
-        for (raw, judged) in batch.iter().zip(&judged) {
+        for (raw, judged) in batch.iter().zip(judged) {
             if let Some((height, ours)) = pending_check.take()
                 && judged.height == height.next()
                 && raw.previous_app_hash != ours
@@ -74,7 +77,7 @@ pub async fn run(
                 app_hash_mismatch(&metrics, height, &ours, &raw.previous_app_hash);
             }
             metrics.record_seen(raw.txs.len());
-            report(judged, &metrics);
+            report(&judged, &metrics);
             match &judged.reported_app_hash {
                 Some(reported) if *reported != judged.app_hash => {
                     app_hash_mismatch(&metrics, judged.height, &judged.app_hash, reported);
@@ -83,12 +86,13 @@ pub async fn run(
                 None => pending_check = Some((judged.height, judged.app_hash.clone())),
             }
             app_hash.clone_from(&judged.app_hash);
-            encoded.push(encode(judged));
+            encoded.push(Arc::new(encode(judged)));
         }
         let encoded = Arc::new(encoded);
-        if store_until_done(&store, &encoded, app_hash, &metrics).await {
+        if store_until_done(&store, &encoded, app_hash, &taint_after, &metrics).await {
+            taint = taint_after;
             for (block, raw) in encoded.iter().zip(batch.iter()) {
-                hub.publish(block, raw.received);
+                hub.publish(block.clone(), raw.received);
             }
         }
         metrics.record_pipeline_ok();
@@ -100,18 +104,23 @@ pub async fn run(
 /// skipping the blocks would lose them and publishing them unjudged could publish invalid
 /// transactions, so the stage stops here, retrying (and saying so) until restarted with a
 /// fix, while `/ready` shows the lag grow.
+///
+/// Judging follows `taint` through the batch in block order; the taint after the batch
+/// comes back with the verdicts and is kept only once the batch is stored.
 async fn judge_until_done(
     batch: &Arc<Vec<RawBlock>>,
     threads: usize,
+    taint: &Taint,
     metrics: &Metrics,
-) -> Vec<JudgedBlock> {
+) -> (Vec<JudgedBlock>, Taint) {
     loop {
-        let blocks = batch.clone();
+        let (blocks, mut taint) = (batch.clone(), taint.clone());
         let judged = tokio::task::spawn_blocking(move || {
-            blocks
+            let judged = blocks
                 .iter()
-                .map(|raw| judge(raw, threads))
-                .collect::<Vec<_>>()
+                .map(|raw| judge(raw, threads, &mut taint))
+                .collect::<Vec<_>>();
+            (judged, taint)
         })
         .await;
         match judged {
@@ -125,18 +134,27 @@ async fn judge_until_done(
     }
 }
 
-/// Stores `blocks`, retrying until it succeeds: nothing may be published unstored. False
-/// when they must not be published at all (they repeat stored heights).
+/// Stores `blocks` with the state carried past them (our app hash and the taint after the
+/// last), retrying until it succeeds: nothing may be published unstored. False when they
+/// must not be published at all (they repeat stored heights).
 async fn store_until_done(
     store: &Arc<Store>,
-    blocks: &Arc<Vec<EncodedBlock>>,
+    blocks: &Arc<Vec<Arc<EncodedBlock>>>,
     app_hash: String,
+    taint: &Taint,
     metrics: &Metrics,
 ) -> bool {
     let app_hash: Arc<str> = app_hash.into();
+    let tainted = Arc::new(taint.outputs().clone());
     loop {
-        let (store, task_blocks, hash) = (store.clone(), blocks.clone(), app_hash.clone());
-        let stored = tokio::task::spawn_blocking(move || store.append(&task_blocks, &hash)).await;
+        let (store, task_blocks, hash, tainted) = (
+            store.clone(),
+            blocks.clone(),
+            app_hash.clone(),
+            tainted.clone(),
+        );
+        let stored =
+            tokio::task::spawn_blocking(move || store.append(&task_blocks, &hash, &tainted)).await;
         match stored {
             Ok(Ok(())) => return true,
             Ok(Err(error @ StoreError::NotAfter { .. })) => {
@@ -158,21 +176,26 @@ async fn store_until_done(
 }
 
 /// The messages of a judged block.
-fn encode(judged: &JudgedBlock) -> EncodedBlock {
-    let ids: Vec<String> = judged
+fn encode(judged: JudgedBlock) -> EncodedBlock {
+    let published = judged
         .published
-        .iter()
-        .map(|tx| tx.id.to_string())
+        .into_iter()
+        .map(|tx| (tx.tags, tx.body))
         .collect();
-    let published: Vec<PublishedTx> = ids
-        .iter()
-        .zip(&judged.published)
-        .map(|(id, tx)| PublishedTx {
-            id,
-            asset_ids: &tx.asset_ids,
+    let messages: Vec<String> = judged.refused.iter().map(|r| r.refusal.message()).collect();
+    let refused = judged
+        .refused
+        .into_iter()
+        .zip(&messages)
+        .map(|(refused, message)| wire::Refusal {
+            index: refused.index,
+            code: refused.refusal.node_code(),
+            reason: refused.refusal.reason(),
+            message,
+            tags: refused.tags,
         })
         .collect();
-    EncodedBlock::encode(judged.height, &judged.app_hash, &published)
+    EncodedBlock::encode(judged.height, &judged.app_hash, published, refused)
 }
 
 fn app_hash_mismatch(metrics: &Metrics, height: Height, ours: &str, node: &str) {
@@ -193,11 +216,14 @@ fn report(judged: &JudgedBlock, metrics: &Metrics) {
         let reason = refused.refusal.reason();
         metrics.record_refused(reason);
         match &refused.refusal {
-            Refusal::NodeRejected { code } => {
-                info!(%height, index = refused.index, id, code, "refused: the node rejected it");
+            Refusal::NodeRejected { code, log } => {
+                info!(%height, index = refused.index, id, code, log, "refused: the node rejected it");
             }
             Refusal::Invalid { message, .. } => {
                 warn!(%height, index = refused.index, id, reason, message, "refused: accepted by the node but invalid");
+            }
+            Refusal::SpendsRefused { output } => {
+                warn!(%height, index = refused.index, id, spent = %output.transaction_id, output = output.output_index, "refused: spends an output of a refused transaction");
             }
         }
     }

@@ -1,22 +1,23 @@
 //! Server: the two listeners, their routes and limits, and orderly shutdown.
 //!
 //! In: bound listeners, the hub, the store, the shutdown token. Out: the API root,
-//! `/health`, `/ready` and `/metrics` on the API listener (Planetmint's port 9984), the two
-//! streams on the WebSocket listener (9985), each resumable with `?from_height=N` (400 for
-//! a height that is not a positive integer, 410 for one older than the retained history).
+//! `/health`, `/ready` and `/metrics` on the API listener (Planetmint's port 9984), the
+//! three streams on the WebSocket listener (9985). Each takes its query string as a
+//! [`Subscription`] (resume with `?from_height=N`, filters, bodies): a query the
+//! [`filter`](crate::filter) module refuses gets its 400 or 414 and one-line reason before
+//! any upgrade, and a height older than the retained history gets 410.
 //! Each accepted subscriber holds a permit of a semaphore sized `--max-clients`,
 //! so the limit is checked before the upgrade (503) and released however the session
 //! ends. On shutdown the listeners stop accepting, every session sends close 1001, and
 //! [`serve`] returns once they are all gone or [`SHUTDOWN_GRACE`] has passed.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -28,7 +29,7 @@ use tokio_util::task::TaskTracker;
 use tower_http::cors::{Any, CorsLayer};
 use tracing::{info, warn};
 
-use crate::chain::Height;
+use crate::filter::{self, QueryLimits, Subscription};
 use crate::hub::Hub;
 use crate::metrics::{EXPOSITION_CONTENT_TYPE, Metrics, Refusal};
 use crate::sessions::{self, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionSettings};
@@ -48,6 +49,7 @@ const READ_BUFFER: usize = 4 << 10;
 
 pub const TRANSACTIONS_PATH: &str = "/api/v1/streams/valid_transactions";
 pub const BLOCKS_PATH: &str = "/api/v1/streams/valid_blocks";
+pub const REFUSED_PATH: &str = "/api/v1/streams/refused_transactions";
 
 /// Most subscribers at once, by default: thousands of idle subscribers cost a few KiB each,
 /// and each live one a share of the fan-out; 10,000 keeps both well inside a small host.
@@ -81,6 +83,8 @@ pub struct ServerSettings {
     pub subscriber_queue_blocks: usize,
     /// Blocks of lag `/ready` tolerates.
     pub max_lag: u64,
+    /// What a subscriber's query string may hold.
+    pub query: QueryLimits,
 }
 
 impl ServerSettings {
@@ -95,6 +99,7 @@ impl ServerSettings {
             max_clients: DEFAULT_MAX_CLIENTS,
             subscriber_queue_blocks: DEFAULT_SUBSCRIBER_QUEUE_BLOCKS,
             max_lag: DEFAULT_MAX_LAG,
+            query: QueryLimits::default(),
         }
     }
 }
@@ -174,6 +179,7 @@ struct StreamState {
     history_reads: Arc<Semaphore>,
     clients: Arc<Semaphore>,
     session: SessionSettings,
+    query: QueryLimits,
     shutdown: CancellationToken,
     sessions: TaskTracker,
     metrics: Arc<Metrics>,
@@ -195,6 +201,7 @@ pub async fn serve(
         history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
         clients: Arc::new(Semaphore::new(settings.max_clients)),
         session: settings.session,
+        query: settings.query,
         shutdown: shutdown.clone(),
         sessions: sessions.clone(),
         metrics: metrics.clone(),
@@ -202,6 +209,7 @@ pub async fn serve(
     let streams = Router::new()
         .route(TRANSACTIONS_PATH, get(transactions))
         .route(BLOCKS_PATH, get(blocks))
+        .route(REFUSED_PATH, get(refused))
         .with_state(state);
     let api = api_router(&settings.advertised_ws_url, settings.max_lag, metrics);
     info!(
@@ -229,52 +237,43 @@ pub async fn serve(
     Ok(())
 }
 
-type Params = Query<HashMap<String, String>>;
-
 async fn transactions(
     state: State<StreamState>,
-    params: Params,
+    query: RawQuery,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    subscribe(state, params, upgrade, StreamKind::Transactions)
+    subscribe(state, query, upgrade, StreamKind::Transactions)
 }
 
-async fn blocks(state: State<StreamState>, params: Params, upgrade: WebSocketUpgrade) -> Response {
-    subscribe(state, params, upgrade, StreamKind::Blocks)
+async fn blocks(state: State<StreamState>, query: RawQuery, upgrade: WebSocketUpgrade) -> Response {
+    subscribe(state, query, upgrade, StreamKind::Blocks)
+}
+
+async fn refused(
+    state: State<StreamState>,
+    query: RawQuery,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    subscribe(state, query, upgrade, StreamKind::Refused)
 }
 
 fn subscribe(
     State(state): State<StreamState>,
-    Query(params): Params,
+    RawQuery(query): RawQuery,
     upgrade: WebSocketUpgrade,
     stream: StreamKind,
 ) -> Response {
-    let from = match params
-        .get("from_height")
-        .map(|n| n.parse().ok().and_then(Height::new))
-    {
-        None => None,
-        Some(Some(from)) => Some(from),
-        Some(None) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                "from_height must be a positive integer\n",
-            )
-                .into_response();
+    let subscription = match filter::parse(stream, query.as_deref(), &state.query) {
+        Ok(subscription) => subscription,
+        Err(error) => {
+            state.metrics.record_refusal(Refusal::BadQuery);
+            info!(stream = stream.as_str(), %error, "refused subscriber: bad query");
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            return (status, format!("{error}\n")).into_response();
         }
     };
-    if let (Some(from), Some(first)) = (from, state.store.first_height())
-        && from < first
-    {
-        state.metrics.record_refusal(Refusal::TooOld);
-        info!(stream = stream.as_str(), %from, %first, "refused resume: older than the history");
-        return (
-            StatusCode::GONE,
-            format!(
-                "from_height {from} is older than the retained history, which starts at {first}\n"
-            ),
-        )
-            .into_response();
+    if let Some(response) = too_old(&state, stream, &subscription) {
+        return response;
     }
     let Ok(permit) = state.clients.clone().try_acquire_owned() else {
         state.metrics.record_refusal(Refusal::TooManyClients);
@@ -289,10 +288,10 @@ fn subscribe(
     // history (read later) overlaps its live feed instead of leaving a gap.
     let feed = Feed {
         stream,
-        live: state.hub.subscribe(stream),
+        live: state.hub.subscribe(),
         store: state.store.clone(),
         history_reads: state.history_reads.clone(),
-        from,
+        subscription,
     };
     let sessions = state.sessions.clone();
     upgrade
@@ -311,6 +310,29 @@ fn subscribe(
         })
 }
 
+/// 410 for a resume older than the retained history.
+fn too_old(
+    state: &StreamState,
+    stream: StreamKind,
+    subscription: &Subscription,
+) -> Option<Response> {
+    let (from, first) = (subscription.from?, state.store.first_height()?);
+    if from >= first {
+        return None;
+    }
+    state.metrics.record_refusal(Refusal::TooOld);
+    info!(stream = stream.as_str(), %from, %first, "refused resume: older than the history");
+    Some(
+        (
+            StatusCode::GONE,
+            format!(
+                "from_height {from} is older than the retained history, which starts at {first}\n"
+            ),
+        )
+            .into_response(),
+    )
+}
+
 /// The API root in Planetmint's shape, listing only what this service serves, and the
 /// operator's endpoints.
 fn api_router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Router {
@@ -318,6 +340,7 @@ fn api_router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Router {
         "docs": "https://docs.planetmint.io/projects/server/en/latest/websocket-event-stream-api.html",
         "streams": format!("{ws_url}{TRANSACTIONS_PATH}"),
         "streamedblocks": format!("{ws_url}{BLOCKS_PATH}"),
+        "refused_transactions": format!("{ws_url}{REFUSED_PATH}"),
     });
     let root = json!({
         "api": {"v1": v1.clone()},
@@ -411,6 +434,7 @@ fn ready(metrics: &Metrics, max_lag: u64) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::Height;
     use crate::metrics::NodeInfo;
 
     fn status_and_reasons(metrics: &Metrics, max_lag: u64) -> (StatusCode, Vec<String>) {

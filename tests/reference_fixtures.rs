@@ -67,7 +67,7 @@ fn transactions_agree_with_planetmint() {
             "transaction_id": verdict.transaction_id.map(|id| id.to_string()),
             "asset_ids": if valid { asset_ids.clone() } else { None },
             "asset_id": if valid { asset_ids.and_then(|a| a.first().cloned()) } else { None },
-            "operation": verdict.operation,
+            "operation": verdict.tags.operation,
         });
         let want = serde_json::json!({
             "valid": case["valid"],

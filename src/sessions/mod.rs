@@ -31,6 +31,7 @@
 mod cursor;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info};
 
 use crate::chain::Height;
+use crate::filter::Subscription;
 use crate::hub::Batch;
 use crate::metrics::{CloseReason, Metrics};
 use crate::store::{Store, StoreError};
@@ -96,8 +98,9 @@ pub struct Feed {
     pub store: Arc<Store>,
     /// Permits for history reads, shared by every session ([`HISTORY_READERS`]).
     pub history_reads: Arc<Semaphore>,
-    /// The first height to send (`?from_height=N`); the next live block when absent.
-    pub from: Option<Height>,
+    /// What the client asked for: where to start (the next live block when `from` is
+    /// absent), its filter, and whether it wants bodies.
+    pub subscription: Subscription,
 }
 
 /// How a session ended, for the log and the counters.
@@ -173,7 +176,7 @@ where
     );
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
-    let mut cursor = Cursor::new(feed.from);
+    let mut cursor = Cursor::new(feed.subscription.from);
     // A history read in progress: kept across loop turns, so a chatty client's messages
     // do not cancel and restart it.
     let mut reading: Option<HistoryRead> = None;
@@ -207,7 +210,7 @@ where
                 }
             }
             batch = feed.live.recv(), if !in_history => match batch {
-                Ok(batch) => match cursor.on_live(batch.height) {
+                Ok(batch) => match cursor.on_live(batch.block.height) {
                     Live::Send => Outgoing::Batch(batch),
                     Live::Skip | Live::Behind => continue,
                 },
@@ -226,7 +229,7 @@ where
         let received = outgoing.received();
         tokio::select! {
             () = shutdown.cancelled() => return End::Shutdown,
-            sent = timeout(SEND_TIMEOUT, send(socket, outgoing, feed.stream)) => match sent {
+            sent = timeout(SEND_TIMEOUT, send(socket, outgoing, feed.stream, &feed.subscription)) => match sent {
                 Ok(Ok(())) => {}
                 Ok(Err(())) => return End::SocketError,
                 // Stuck behind a client that stopped reading: a slow consumer too.
@@ -289,7 +292,7 @@ enum Outgoing {
 impl Outgoing {
     fn last_height(&self) -> Option<Height> {
         match self {
-            Outgoing::Batch(batch) => Some(batch.height),
+            Outgoing::Batch(batch) => Some(batch.block.height),
             Outgoing::History(blocks) => blocks.last().map(|b| b.height),
             Outgoing::Ping => None,
         }
@@ -310,27 +313,22 @@ async fn send<S: Sink<Message> + Unpin>(
     socket: &mut S,
     outgoing: Outgoing,
     stream: StreamKind,
+    subscription: &Subscription,
 ) -> Result<(), ()> {
-    match outgoing {
-        Outgoing::Ping => socket
-            .feed(Message::Ping(Default::default()))
-            .await
-            .map_err(drop)?,
-        Outgoing::Batch(batch) => {
-            for frame in batch.frames.iter() {
-                socket
-                    .feed(Message::Text(frame.clone()))
-                    .await
-                    .map_err(drop)?;
-            }
+    let blocks: Vec<&EncodedBlock> = match &outgoing {
+        Outgoing::Ping => {
+            socket
+                .feed(Message::Ping(Default::default()))
+                .await
+                .map_err(drop)?;
+            Vec::new()
         }
-        Outgoing::History(blocks) => {
-            for frame in blocks.iter().flat_map(|block| block.frames(stream)) {
-                socket
-                    .feed(Message::Text(frame.clone()))
-                    .await
-                    .map_err(drop)?;
-            }
+        Outgoing::Batch(batch) => vec![&batch.block],
+        Outgoing::History(blocks) => blocks.iter().collect(),
+    };
+    for block in blocks {
+        for frame in view::frames(block, stream, subscription) {
+            socket.feed(Message::Text(frame)).await.map_err(drop)?;
         }
     }
     socket.flush().await.map_err(drop)

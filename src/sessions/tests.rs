@@ -1,6 +1,7 @@
 //! The session driven over channels instead of a network socket: what a subscriber is sent,
 //! and how its session ends, for the paths the cursor decides.
 
+use std::collections::BTreeSet;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -8,8 +9,9 @@ use futures_channel::mpsc as channel;
 use tokio::task::JoinHandle;
 
 use super::*;
+use crate::filter::Filter;
 use crate::hub::Hub;
-use crate::wire::PublishedTx;
+use crate::wire::index::Tags;
 
 /// A socket made of two channels: what the test sends arrives as the client's messages, and
 /// what the session sends comes out on `outgoing`.
@@ -86,14 +88,19 @@ impl Client {
     }
 }
 
-fn block(height: u64) -> EncodedBlock {
+fn block(height: u64) -> Arc<EncodedBlock> {
     let id = format!("{height:064x}");
-    let assets = [id.clone()];
-    let tx = PublishedTx {
-        id: &id,
-        asset_ids: &assets,
+    let tags = Tags {
+        transaction_id: Some(id.clone()),
+        asset_ids: vec![id],
+        ..Tags::default()
     };
-    EncodedBlock::encode(Height::new(height).unwrap(), "hash", &[tx])
+    Arc::new(EncodedBlock::encode(
+        Height::new(height).unwrap(),
+        "hash",
+        vec![(tags, "{}".into())],
+        Vec::new(),
+    ))
 }
 
 struct Setup {
@@ -119,9 +126,9 @@ impl Setup {
         for height in heights {
             let block = block(height);
             self.store
-                .append(std::slice::from_ref(&block), "hash")
+                .append(std::slice::from_ref(&block), "hash", &BTreeSet::new())
                 .unwrap();
-            self.hub.publish(&block, None);
+            self.hub.publish(block, None);
         }
     }
 
@@ -130,10 +137,14 @@ impl Setup {
         let (outgoing, hears) = channel::unbounded();
         let feed = Feed {
             stream: StreamKind::Transactions,
-            live: self.hub.subscribe(StreamKind::Transactions),
+            live: self.hub.subscribe(),
             store: self.store.clone(),
             history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
-            from: from.and_then(Height::new),
+            subscription: Subscription {
+                from: from.and_then(Height::new),
+                filter: Filter::default(),
+                bodies: false,
+            },
         };
         let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
         let session = tokio::spawn(run(

@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-use crate::chain::{Height, RawBlock};
+use crate::chain::{Height, RawBlock, TxResult};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -101,12 +101,31 @@ pub fn joined(
     };
     Ok(RawBlock {
         height,
-        codes: results.iter().map(|r| r.code.value()).collect(),
+        results: results.iter().map(tx_result).collect(),
         txs,
         previous_app_hash: app_hash_text(&block.header.app_hash)?,
         app_hash: app_hash.map(app_hash_text).transpose()?,
         received: None,
     })
+}
+
+/// Bytes of a node's log kept per transaction. Planetmint's are empty; another application's
+/// (or a broken node's) could be anything, and each is stored and sent with the refusal.
+const MAX_LOG_BYTES: usize = 512;
+
+fn tx_result(result: &ExecTxResult) -> TxResult {
+    let mut log = result.log.clone();
+    if log.len() > MAX_LOG_BYTES {
+        let mut end = MAX_LOG_BYTES;
+        while !log.is_char_boundary(end) {
+            end -= 1;
+        }
+        log.truncate(end);
+    }
+    TxResult {
+        code: result.code.value(),
+        log,
+    }
 }
 
 /// A node stores a block's results as it commits, a moment after the NewBlock event; these

@@ -11,15 +11,20 @@
 
 use sha3::{Digest, Sha3_256};
 
+use super::taint::Taint;
 use super::{TxId, Verdict, validate};
-use crate::chain::{Height, RawBlock};
+use crate::chain::{Height, OutputLink, RawBlock};
 use crate::parallel::map_in_order;
+use crate::wire::index::Tags;
 
 /// A transaction to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
     pub id: TxId,
-    pub asset_ids: Vec<String>,
+    /// Its id, asset ids, operation and keys, for messages and filters.
+    pub tags: Tags,
+    /// The body clients may ask for ([`super::extract::body_json`]).
+    pub body: String,
     /// True when a part of it could not be verified (see `Transaction::unverifiable`).
     pub unverifiable: bool,
 }
@@ -27,18 +32,43 @@ pub struct Published {
 /// Why a transaction of the block is not published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// The node's result code was not 0.
-    NodeRejected { code: u32 },
+    /// The node's result code was not 0; `log` is the node's, often empty.
+    NodeRejected { code: u32, log: String },
     /// The node accepted it, but it is not valid (a forged CREATE, say).
     Invalid { code: &'static str, message: String },
+    /// The node accepted it and it is valid, but it spends an output of a transaction the
+    /// stream refused ([`Taint`]).
+    SpendsRefused { output: OutputLink },
 }
 
 impl Refusal {
-    /// The counter label for this refusal.
+    /// The stable code clients and counters see.
     pub fn reason(&self) -> &'static str {
         match self {
             Refusal::NodeRejected { .. } => "node_rejected",
             Refusal::Invalid { code, .. } => code,
+            Refusal::SpendsRefused { .. } => "spends_refused",
+        }
+    }
+
+    /// The node's result code: 0 for what only the stream refused.
+    pub fn node_code(&self) -> u32 {
+        match self {
+            Refusal::NodeRejected { code, .. } => *code,
+            Refusal::Invalid { .. } | Refusal::SpendsRefused { .. } => 0,
+        }
+    }
+
+    /// One line for the client: the node's log, or what the stream found.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::NodeRejected { log, .. } if log.is_empty() => "rejected by the node".into(),
+            Refusal::NodeRejected { log, .. } => log.clone(),
+            Refusal::Invalid { message, .. } => message.clone(),
+            Refusal::SpendsRefused { output } => format!(
+                "spends output {} of {}, which the stream refused",
+                output.output_index, output.transaction_id
+            ),
         }
     }
 }
@@ -49,6 +79,8 @@ pub struct Refused {
     pub index: usize,
     pub id: Option<TxId>,
     pub refusal: Refusal,
+    /// What filters match, as far as the body could be read.
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +98,9 @@ pub struct JudgedBlock {
     pub accepted_without_id: usize,
 }
 
-/// Judges every transaction of `block`, validating on up to `threads` threads.
-pub fn judge(block: &RawBlock, threads: usize) -> JudgedBlock {
+/// Judges every transaction of `block`, validating on up to `threads` threads. `taint` is
+/// the stream's memory of refused outputs before the block, and after it on return.
+pub fn judge(block: &RawBlock, threads: usize, taint: &mut Taint) -> JudgedBlock {
     let verdicts = map_in_order(&block.txs, threads, |raw| validate(raw));
     let mut judged = JudgedBlock {
         height: block.height,
@@ -78,42 +111,77 @@ pub fn judge(block: &RawBlock, threads: usize) -> JudgedBlock {
         accepted_without_id: 0,
     };
     let mut accepted = Vec::new();
-    for (index, (verdict, &code)) in verdicts.into_iter().zip(&block.codes).enumerate() {
-        let Verdict {
-            transaction_id,
-            result,
-            ..
-        } = verdict;
-        if code != 0 {
+    for (index, (verdict, result)) in verdicts.into_iter().zip(&block.results).enumerate() {
+        if result.code != 0 {
+            let refusal = Refusal::NodeRejected {
+                code: result.code,
+                log: result.log.clone(),
+            };
             judged.refused.push(Refused {
                 index,
-                id: transaction_id,
-                refusal: Refusal::NodeRejected { code },
+                id: verdict.transaction_id,
+                refusal,
+                tags: verdict.tags,
             });
             continue;
         }
-        match transaction_id {
+        match verdict.transaction_id {
             Some(id) => accepted.push(id),
             None => judged.accepted_without_id += 1,
         }
-        match result {
-            Ok(tx) => judged.published.push(Published {
-                id: tx.id,
-                asset_ids: tx.asset_ids,
-                unverifiable: tx.unverifiable.is_some(),
-            }),
-            Err(invalid) => judged.refused.push(Refused {
-                index,
-                id: transaction_id,
-                refusal: Refusal::Invalid {
-                    code: invalid.code(),
-                    message: invalid.to_string(),
-                },
-            }),
+        match judge_accepted(index, verdict, taint) {
+            Outcome::Publish(published) => judged.published.push(published),
+            Outcome::Refuse(refused) => judged.refused.push(refused),
         }
     }
     judged.app_hash = next_app_hash(&block.previous_app_hash, &accepted);
     judged
+}
+
+/// A transaction the node accepted, at `index`: published, unless it is invalid or spends a
+/// tainted output, in which case its own outputs are tainted.
+fn judge_accepted(index: usize, verdict: Verdict, taint: &mut Taint) -> Outcome {
+    let Verdict {
+        transaction_id,
+        tags,
+        body,
+        outputs,
+        result,
+    } = verdict;
+    let refusal = match result {
+        Ok(tx) => {
+            let spent = tx.inputs.iter().filter_map(|input| input.fulfills.as_ref());
+            match taint.spend(spent) {
+                None => {
+                    return Outcome::Publish(Published {
+                        id: tx.id,
+                        tags,
+                        body: body.expect("a valid transaction decoded"),
+                        unverifiable: tx.unverifiable.is_some(),
+                    });
+                }
+                Some(output) => Refusal::SpendsRefused { output },
+            }
+        }
+        Err(invalid) => Refusal::Invalid {
+            code: invalid.code(),
+            message: invalid.to_string(),
+        },
+    };
+    if let Some(id) = transaction_id {
+        taint.taint(id, outputs);
+    }
+    Outcome::Refuse(Refused {
+        index,
+        id: transaction_id,
+        refusal,
+        tags,
+    })
+}
+
+enum Outcome {
+    Publish(Published),
+    Refuse(Refused),
 }
 
 /// Planetmint's `end_block`: the app hash after a block that accepted `accepted`.
@@ -147,6 +215,7 @@ pub fn calculate_hash<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::TxResult;
 
     #[test]
     fn calculate_hash_matches_planetmint() {
@@ -173,15 +242,22 @@ mod tests {
         let block = RawBlock {
             height: Height::new(5).unwrap(),
             txs: vec![b"{}".to_vec(), b"not json".to_vec()],
-            codes: vec![1, 0],
+            results: vec![TxResult::with_code(1), TxResult::accepted()],
             previous_app_hash: "ab".into(),
             app_hash: None,
             received: None,
         };
-        let judged = judge(&block, 2);
+        let judged = judge(&block, 2, &mut Taint::default());
         assert!(judged.published.is_empty());
         assert_eq!(judged.refused.len(), 2);
-        assert_eq!(judged.refused[0].refusal, Refusal::NodeRejected { code: 1 });
+        assert_eq!(
+            judged.refused[0].refusal,
+            Refusal::NodeRejected {
+                code: 1,
+                log: String::new()
+            }
+        );
+        assert_eq!(judged.refused[0].refusal.message(), "rejected by the node");
         assert_eq!(judged.refused[1].refusal.reason(), "json");
         assert_eq!(judged.accepted_without_id, 1);
         assert_eq!(judged.app_hash, "ab");

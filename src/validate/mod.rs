@@ -14,10 +14,12 @@
 
 pub mod condition;
 mod encodings;
+pub mod extract;
 pub mod json;
 pub mod judge;
 pub mod model;
 pub mod schema;
+pub mod taint;
 pub mod transaction;
 pub mod verdict;
 

@@ -21,10 +21,12 @@
 use sha3::{Digest, Sha3_256};
 
 use super::condition::{ConditionError, Details, Fulfillment, Verification};
+use super::extract;
 use super::json::{self, Object, Value, canonical};
 use super::model::{Operation, OperationError, TxId, Version};
 use super::schema;
 use super::verdict::{Input, Invalid, Output, OutputLink, Transaction, Verdict};
+use crate::wire::index::Tags;
 
 /// Deepest nesting a transaction may have. Planetmint deep-copies the body (Python's
 /// `deepcopy` spends two stack frames a level against a recursion limit of 1000), so it
@@ -37,26 +39,26 @@ pub const MAX_TX_DEPTH: usize = 400;
 pub fn validate(raw: &[u8]) -> Verdict {
     let mut verdict = Verdict {
         transaction_id: None,
-        operation: None,
+        tags: Tags::default(),
+        body: None,
+        outputs: 0,
         result: Err(Invalid::NotObject),
     };
-    verdict.result = check(raw, &mut verdict.transaction_id, &mut verdict.operation);
+    verdict.result = check(raw, &mut verdict);
     verdict
 }
 
-fn check(
-    raw: &[u8],
-    id_out: &mut Option<TxId>,
-    operation_out: &mut Option<String>,
-) -> Result<Transaction, Invalid> {
+/// Checks `raw`, filling in `seen` (all but its result) as far as the body gets.
+fn check(raw: &[u8], seen: &mut Verdict) -> Result<Transaction, Invalid> {
     let document = json::decode_document(raw)?;
     let Value::Object(body) = document.value else {
         return Err(Invalid::NotObject);
     };
-    *operation_out = body
-        .get("operation")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    seen.tags = extract::tags(&body);
+    seen.outputs = extract::output_count(&body);
+    if !document.unencodable {
+        seen.body = Some(extract::body_json(&body));
+    }
     let operation = Operation::resolve(&body);
 
     // The signed message covers the body as the client sent it, extra keys included, so it
@@ -75,7 +77,9 @@ fn check(
     buf.clear();
     canonical::write_object(&local.body, &mut buf);
     let id = TxId::of(&buf);
-    *id_out = Some(id);
+    seen.transaction_id = Some(id);
+    seen.tags.transaction_id = Some(id.to_string());
+    seen.tags.asset_ids = asset_ids(assets(&local.body), id).unwrap_or_default();
     let operation = operation.map_err(|error| match error {
         // from_dict hashes with a default of CREATE, then its constructor reads
         // `tx["operation"]` and raises KeyError.
@@ -244,15 +248,11 @@ fn parse(
         .enumerate()
         .map(|(index, output)| parse_output(output, index))
         .collect::<Result<Vec<_>, _>>()?;
-    let assets = local
-        .get("asset")
-        .or(local.get("assets"))
-        .unwrap_or(&Value::Null);
     Ok(Transaction {
         id,
         version,
         operation,
-        asset_ids: asset_ids(assets, id)?,
+        asset_ids: asset_ids(assets(local), id)?,
         inputs,
         outputs,
         // Script.validate() runs Zenroom code; we have no Zenroom VM.
@@ -260,6 +260,14 @@ fn parse(
             .contains_key("script")
             .then_some("zenroom script not run"),
     })
+}
+
+/// The body's assets, under whichever key its version uses.
+fn assets(local: &Object) -> &Value {
+    local
+        .get("asset")
+        .or(local.get("assets"))
+        .unwrap_or(&Value::Null)
 }
 
 /// Planetmint's stream rule (`eventify_block`, with its 2.0 bug fixed): each asset's `id`,

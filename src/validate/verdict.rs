@@ -4,17 +4,13 @@
 //! In: nothing; the transaction module builds these. Out: the types the pipeline, the hub and
 //! `check` read. Codes ([`Invalid::code`]) are stable: logs, counters and clients key on them.
 
+pub use crate::chain::OutputLink;
+
 use super::condition::{Condition, ConditionError, Details, Fulfillment};
 use super::json::DecodeError;
 use super::model::{Operation, TxId, Version};
 use super::schema::SchemaError;
-
-/// The output an input spends.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OutputLink {
-    pub transaction_id: String,
-    pub output_index: u64,
-}
+use crate::wire::index::Tags;
 
 #[derive(Debug)]
 pub struct Input {
@@ -131,7 +127,13 @@ pub struct Verdict {
     /// The id Planetmint computes for the body: present once the body is an object with
     /// every key of the id's form, valid or not.
     pub transaction_id: Option<TxId>,
-    /// The body's `operation` when it is a string, valid or not.
-    pub operation: Option<String>,
+    /// What a subscriber's filter matches, read from the body however far it got (the id and
+    /// asset ids once they are known).
+    pub tags: Tags,
+    /// The body as clients receive it ([`super::extract::body_json`]), once the bytes decode
+    /// to an object.
+    pub body: Option<String>,
+    /// How many outputs the body lists.
+    pub outputs: usize,
     pub result: Result<Transaction, Invalid>,
 }

@@ -78,7 +78,8 @@ pub struct BlockIndex {
 }
 
 impl BlockIndex {
-    pub fn new(transactions: &[Tags]) -> Self {
+    /// The index of a block's transactions, given in block order.
+    pub fn new<'a>(transactions: impl IntoIterator<Item = &'a Tags>) -> Self {
         let mut index = BlockIndex::default();
         for (position, tags) in (0u32..).zip(transactions) {
             for field in Field::ALL {

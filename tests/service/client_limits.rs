@@ -18,7 +18,8 @@ use planetmint_stream::metrics::Metrics;
 use planetmint_stream::server::{self, Listeners, ServerSettings};
 use planetmint_stream::sessions::SessionSettings;
 use planetmint_stream::validate::TxId;
-use planetmint_stream::wire::{EncodedBlock, PublishedTx};
+use planetmint_stream::wire::EncodedBlock;
+use planetmint_stream::wire::index::Tags;
 
 use crate::support::*;
 
@@ -206,22 +207,27 @@ async fn max_clients_refuses_with_503() {
 }
 
 /// A block of `transactions` published transactions of 20 asset ids each (~1.5 KB frames).
-fn big_block(height: u64, transactions: usize) -> EncodedBlock {
-    let published: Vec<(String, Vec<String>)> = (0..transactions)
+fn big_block(height: u64, transactions: usize) -> Arc<EncodedBlock> {
+    let published = (0..transactions)
         .map(|i| {
             let id = TxId::of(format!("tx {height} {i}").as_bytes()).to_string();
-            let assets = (0..20)
-                .map(|k| format!("{height:016x}{i:016x}{k:032x}"))
-                .collect();
-            (id, assets)
+            let tags = Tags {
+                transaction_id: Some(id),
+                asset_ids: (0..20)
+                    .map(|k| format!("{height:016x}{i:016x}{k:032x}"))
+                    .collect(),
+                ..Tags::default()
+            };
+            (tags, "{}".to_owned())
         })
         .collect();
-    let published: Vec<PublishedTx> = published
-        .iter()
-        .map(|(id, asset_ids)| PublishedTx { id, asset_ids })
-        .collect();
     let height = Height::new(height).expect("positive height");
-    EncodedBlock::encode(height, &"ab".repeat(32), &published)
+    Arc::new(EncodedBlock::encode(
+        height,
+        &"ab".repeat(32),
+        published,
+        Vec::new(),
+    ))
 }
 
 /// (g) A client that reads slowly is closed with 1008 "slow consumer" while a fast client
@@ -249,7 +255,7 @@ async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
         let (hub, metrics, shutdown) = (hub.clone(), metrics.clone(), shutdown.clone());
         async move { server::serve(listeners, &args, hub, memory_store(), metrics, shutdown).await }
     });
-    let blocks: Vec<EncodedBlock> = (1..=BLOCKS_PUBLISHED)
+    let blocks: Vec<Arc<EncodedBlock>> = (1..=BLOCKS_PUBLISHED)
         .map(|h| big_block(h, PER_BLOCK))
         .collect();
 
@@ -293,9 +299,9 @@ async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
     for block in &blocks {
         let height = block.height;
         let expected: Vec<String> = block
-            .transactions
+            .published
             .iter()
-            .map(|f| f.as_str().to_owned())
+            .map(|tx| tx.frame.as_str().to_owned())
             .collect();
         assert!(
             expected[0].len() > 1400,
@@ -303,7 +309,7 @@ async fn slow_consumer_is_closed_while_fast_client_keeps_up() {
             expected[0].len()
         );
         let published = Instant::now();
-        hub.publish(block, None);
+        hub.publish(block.clone(), None);
         let got = collect_texts(&mut fast, PER_BLOCK, Duration::from_secs(5)).await;
         let took = published.elapsed();
         worst = worst.max(took);

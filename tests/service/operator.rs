@@ -45,6 +45,10 @@ async fn api_root_cors_and_metrics() {
         v1["streamedblocks"], "wss://example.org:443/api/v1/streams/valid_blocks",
         "{root}"
     );
+    assert_eq!(
+        v1["refused_transactions"], "wss://example.org:443/api/v1/streams/refused_transactions",
+        "{root}"
+    );
     assert!(
         v1["docs"]
             .as_str()

@@ -85,6 +85,10 @@ impl Object {
         self.entries.retain(|(k, _)| keep(k));
     }
 
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
             Ok(i) => Some(&mut self.entries[i].1),

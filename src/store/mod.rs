@@ -11,27 +11,47 @@
 //! resuming from its height. The last stored height *is* the cursor: one commit updates the
 //! blocks and the cursor together, so they can never disagree.
 //!
-//! Layout: table `blocks` maps a height to its messages (the transaction frames then the
-//! block frame, joined by `\n`: frames are compact JSON, which never holds a raw newline);
-//! table `meta` holds the chain id, the last height and the app hash after it. Blocks older
-//! than the retention window are deleted in the same commit that adds new ones.
+//! Layout: table `blocks` maps a height to a [`Stored`] block (postcard): its messages on
+//! every stream, and the bodies and filter tags of its transactions, so a resuming client
+//! gets exactly what a live one got, filters and bodies included. Table `meta` holds the
+//! format, the chain id, the last height, and the state the validate stage carries from
+//! block to block: the app hash after the last block and the tainted outputs (see
+//! `validate::taint`). Blocks older than the retention window are deleted in the same
+//! commit that adds new ones.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 
 use redb::backends::InMemoryBackend;
-use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition};
+use redb::{
+    Database, ReadableDatabase as _, ReadableTable as _, ReadableTableMetadata as _,
+    TableDefinition,
+};
+use tracing::warn;
 
-use crate::chain::Height;
-use crate::wire::{EncodedBlock, Frame};
+use crate::chain::{Height, OutputLink};
+use crate::wire::EncodedBlock;
+
+mod stored;
+
+use stored::Stored;
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
+const FORMAT: &str = "format";
 const CHAIN_ID: &str = "chain_id";
 const LAST_HEIGHT: &str = "last_height";
 const APP_HASH: &str = "app_hash";
+const TAINTED: &str = "tainted";
+
+/// The layout this version writes. A store without a format (written before bodies and
+/// filters were kept) has its history dropped on opening: its cursor, chain and app hash
+/// still hold, so the service continues where it was; only resumes into the old history get
+/// 410. A format this version does not know is refused.
+const CURRENT_FORMAT: &str = "2";
 
 /// The database file inside `--data-dir`.
 pub const FILE_NAME: &str = "stream.redb";
@@ -59,8 +79,12 @@ pub enum StoreError {
     #[error("store: block {height} does not follow the stored height {last}")]
     NotAfter { last: u64, height: u64 },
     /// Height 0 is the cursor itself.
-    #[error("store: block {height} is damaged (0: the cursor)")]
+    #[error("store: block {height} is damaged (0: the cursor or the carried state)")]
     Damaged { height: u64 },
+    #[error(
+        "the store has format {found:?}, which this version does not know; use another --data-dir"
+    )]
+    Format { found: String },
 }
 
 fn db(error: impl Into<redb::Error>) -> StoreError {
@@ -81,6 +105,8 @@ pub struct Store {
     /// Our app hash after the last stored block, mirrored like `last`: the validate stage
     /// checks the next block's header against it, across restarts too.
     app_hash: Mutex<Option<String>>,
+    /// The tainted outputs after the last stored block, mirrored like `app_hash`.
+    tainted: Mutex<BTreeSet<OutputLink>>,
 }
 
 impl Store {
@@ -110,8 +136,31 @@ impl Store {
     fn load(database: Database, history: u64) -> Result<Store, StoreError> {
         let write = database.begin_write().map_err(db)?;
         // Creating the tables up front lets readers open them unconditionally.
-        write.open_table(BLOCKS).map_err(db)?;
-        write.open_table(META).map_err(db)?;
+        {
+            let mut blocks = write.open_table(BLOCKS).map_err(db)?;
+            let mut meta = write.open_table(META).map_err(db)?;
+            let format = meta
+                .get(FORMAT)
+                .map_err(db)?
+                .map(|v| String::from_utf8_lossy(v.value()).into_owned());
+            match format.as_deref() {
+                Some(CURRENT_FORMAT) => {}
+                Some(other) => {
+                    return Err(StoreError::Format {
+                        found: other.to_owned(),
+                    });
+                }
+                None => {
+                    if !blocks.is_empty().map_err(db)? {
+                        warn!(
+                            "the store holds history in the layout before bodies and filters; dropping that history, keeping the cursor"
+                        );
+                        blocks.retain(|_, _| false).map_err(db)?;
+                    }
+                    meta.insert(FORMAT, CURRENT_FORMAT.as_bytes()).map_err(db)?;
+                }
+            }
+        }
         write.commit().map_err(db)?;
         let read = database.begin_read().map_err(db)?;
         let meta = read.open_table(META).map_err(db)?;
@@ -123,6 +172,11 @@ impl Store {
         };
         let chain_id = text(CHAIN_ID)?;
         let app_hash = text(APP_HASH)?;
+        let tainted = match meta.get(TAINTED).map_err(db)? {
+            None => BTreeSet::new(),
+            Some(bytes) => postcard::from_bytes(bytes.value())
+                .map_err(|_| StoreError::Damaged { height: 0 })?,
+        };
         // A cursor that does not parse must stop the service, not restart it from scratch.
         let last = match text(LAST_HEIGHT)? {
             None => 0,
@@ -140,6 +194,7 @@ impl Store {
             first: AtomicU64::new(first),
             chain_id: Mutex::new(chain_id),
             app_hash: Mutex::new(app_hash),
+            tainted: Mutex::new(tainted),
         })
     }
 
@@ -157,6 +212,11 @@ impl Store {
     /// block's header must carry it.
     pub fn last_app_hash(&self) -> Option<String> {
         lock(&self.app_hash).clone()
+    }
+
+    /// The tainted outputs after the last stored block: where the validate stage continues.
+    pub fn tainted(&self) -> BTreeSet<OutputLink> {
+        lock(&self.tainted).clone()
     }
 
     /// Binds the store to the node's chain on first use; a store of another chain is
@@ -183,9 +243,15 @@ impl Store {
         }
     }
 
-    /// Stores consecutive blocks after the last stored one, and `app_hash` (ours after the
-    /// last of them), in one durable commit; drops what falls out of the window.
-    pub fn append(&self, blocks: &[EncodedBlock], app_hash: &str) -> Result<(), StoreError> {
+    /// Stores consecutive blocks after the last stored one, with the state carried past the
+    /// last of them (our `app_hash` and the `tainted` outputs), in one durable commit; drops
+    /// what falls out of the window.
+    pub fn append(
+        &self,
+        blocks: &[Arc<EncodedBlock>],
+        app_hash: &str,
+        tainted: &BTreeSet<OutputLink>,
+    ) -> Result<(), StoreError> {
         let Some(newest) = blocks.last() else {
             return Ok(());
         };
@@ -203,11 +269,8 @@ impl Store {
                 }
                 last = block.height.get();
                 value.clear();
-                for frame in block.transactions.iter().chain([&block.block]) {
-                    value.extend_from_slice(frame.as_str().as_bytes());
-                    value.push(b'\n');
-                }
-                value.pop();
+                value = postcard::to_extend(&Stored::of(block), value)
+                    .expect("serializing to memory cannot fail");
                 table.insert(last, value.as_slice()).map_err(db)?;
             }
             let keep_from = last.saturating_sub(self.history) + 1;
@@ -216,6 +279,9 @@ impl Store {
             meta.insert(LAST_HEIGHT, last.to_string().as_bytes())
                 .map_err(db)?;
             meta.insert(APP_HASH, app_hash.as_bytes()).map_err(db)?;
+            let tainted_bytes =
+                postcard::to_allocvec(tainted).expect("serializing to memory cannot fail");
+            meta.insert(TAINTED, tainted_bytes.as_slice()).map_err(db)?;
         }
         write.commit().map_err(db)?;
         let first = self.first.load(Relaxed);
@@ -225,6 +291,7 @@ impl Store {
             .store(first.max(last.saturating_sub(self.history) + 1), Relaxed);
         self.last.store(newest.height.get(), Relaxed);
         *lock(&self.app_hash) = Some(app_hash.to_owned());
+        lock(&self.tainted).clone_from(tainted);
         Ok(())
     }
 
@@ -243,14 +310,8 @@ impl Store {
             bytes += value.value().len();
             let height = key.value();
             let damaged = || StoreError::Damaged { height };
-            let text = std::str::from_utf8(value.value()).map_err(|_| damaged())?;
-            let mut frames: Vec<Frame> = text.split('\n').map(Frame::from).collect();
-            let block = frames.pop().ok_or_else(damaged)?;
-            blocks.push(EncodedBlock {
-                height: Height::new(height).ok_or_else(damaged)?,
-                transactions: frames.into(),
-                block,
-            });
+            let stored: Stored = postcard::from_bytes(value.value()).map_err(|_| damaged())?;
+            blocks.push(stored.into_block(Height::new(height).ok_or_else(damaged)?));
         }
         Ok(blocks)
     }
@@ -262,114 +323,4 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn block(height: u64, transactions: usize) -> EncodedBlock {
-        EncodedBlock {
-            height: Height::new(height).unwrap(),
-            transactions: (0..transactions)
-                .map(|i| {
-                    Frame::from(format!(
-                        r#"{{"transaction_id":"{height}-{i}","height":{height}}}"#
-                    ))
-                })
-                .collect::<Vec<_>>()
-                .into(),
-            block: Frame::from(format!(r#"{{"height":{height},"hash":"h{height}"}}"#)),
-        }
-    }
-
-    fn heights(blocks: &[EncodedBlock]) -> Vec<u64> {
-        blocks.iter().map(|b| b.height.get()).collect()
-    }
-
-    #[test]
-    fn blocks_come_back_as_stored_and_old_ones_are_pruned() {
-        let store = Store::in_memory(3).unwrap();
-        assert_eq!(store.last_height(), None);
-        assert_eq!(store.first_height(), None);
-        let blocks: Vec<_> = (1..=2).map(|h| block(h, h as usize - 1)).collect();
-        store.append(&blocks, "hash-2").unwrap();
-        assert_eq!(
-            store.read(Height::new(1).unwrap(), usize::MAX).unwrap(),
-            blocks
-        );
-        store.append(&[block(3, 0), block(4, 5)], "hash-4").unwrap();
-        store.append(&[block(5, 2)], "hash-5").unwrap();
-        // The app hash follows every commit, not only the one before opening.
-        assert_eq!(store.last_app_hash().as_deref(), Some("hash-5"));
-        assert_eq!(store.last_height(), Height::new(5));
-        assert_eq!(store.first_height(), Height::new(3));
-        let from_one = store.read(Height::new(1).unwrap(), usize::MAX).unwrap();
-        assert_eq!(heights(&from_one), [3, 4, 5]);
-        assert_eq!(from_one[1], block(4, 5));
-        assert_eq!(
-            heights(&store.read(Height::new(4).unwrap(), 1).unwrap()),
-            [4]
-        );
-        assert!(
-            store
-                .read(Height::new(6).unwrap(), usize::MAX)
-                .unwrap()
-                .is_empty()
-        );
-        // A chunk stops once it holds the bytes asked for, but always holds a block.
-        let first_bytes = from_one[0].block.len();
-        let chunk = store.read(Height::new(3).unwrap(), first_bytes).unwrap();
-        assert_eq!(heights(&chunk), [3]);
-        let chunk = store
-            .read(Height::new(3).unwrap(), first_bytes + 1)
-            .unwrap();
-        assert_eq!(heights(&chunk), [3, 4]);
-        assert_eq!(
-            heights(&store.read(Height::new(3).unwrap(), 0).unwrap()),
-            [3]
-        );
-    }
-
-    #[test]
-    fn a_height_is_never_stored_twice() {
-        let store = Store::in_memory(10).unwrap();
-        store.append(&[block(7, 1)], "a").unwrap();
-        for repeat in [block(7, 1), block(6, 0)] {
-            assert!(matches!(
-                store.append(&[repeat], "b"),
-                Err(StoreError::NotAfter { last: 7, .. })
-            ));
-        }
-        // The failed commit changed nothing.
-        assert_eq!(
-            heights(&store.read(Height::new(1).unwrap(), usize::MAX).unwrap()),
-            [7]
-        );
-        assert_eq!(store.last_height(), Height::new(7));
-    }
-
-    #[test]
-    fn the_cursor_survives_reopening_and_binds_one_chain() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let store = Store::open(dir.path(), 100).unwrap();
-            store.claim_chain("chain-a").unwrap();
-            store
-                .append(&[block(41, 2), block(42, 0)], "app-42")
-                .unwrap();
-        }
-        let store = Store::open(dir.path(), 100).unwrap();
-        assert_eq!(store.last_height(), Height::new(42));
-        assert_eq!(store.first_height(), Height::new(41));
-        assert_eq!(store.last_app_hash().as_deref(), Some("app-42"));
-        store.claim_chain("chain-a").unwrap();
-        assert!(matches!(
-            store.claim_chain("chain-b"),
-            Err(StoreError::OtherChain { stored, .. }) if stored == "chain-a"
-        ));
-        assert_eq!(
-            store.read(Height::new(1).unwrap(), usize::MAX).unwrap(),
-            [block(41, 2), block(42, 0)]
-        );
-        drop(store);
-        dir.close().unwrap();
-    }
-}
+mod tests;
