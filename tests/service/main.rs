@@ -7,12 +7,14 @@
 //! One module per feature: [`fixtures`] (the streams match the recorded ones, and `record`
 //! writes the chain files back), [`resume`] (`?from_height=N`: history, then live),
 //! [`node_faults`] (what the node does wrong, and the soak test), [`client_limits`] (what
-//! clients may do), [`operator`] (the API root, health, readiness, metrics) and
-//! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses).
+//! clients may do), [`operator`] (the API root, health, readiness, metrics),
+//! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses) and
+//! [`filters`] (filters, bodies, the refused stream, tainted spends).
 
 mod support;
 
 mod client_limits;
+mod filters;
 mod fixtures;
 mod lifecycle;
 mod node_faults;

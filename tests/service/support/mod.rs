@@ -10,6 +10,7 @@ pub mod binary;
 pub mod clients;
 pub mod expected;
 pub mod follower;
+pub mod reference;
 
 use std::ffi::OsStr;
 use std::net::SocketAddr;
@@ -32,7 +33,10 @@ pub use binary::{Binary, Process};
 pub use clients::*;
 pub use expected::*;
 pub use follower::*;
-pub use planetmint_stream::server::{BLOCKS_PATH as BLOCKS, TRANSACTIONS_PATH as TXS};
+pub use reference::*;
+pub use planetmint_stream::server::{
+    BLOCKS_PATH as BLOCKS, REFUSED_PATH as REFUSED, TRANSACTIONS_PATH as TXS,
+};
 pub use planetmint_test_node::TestNode;
 
 /// The two recorded chains: same blocks, two dialects.
