@@ -19,6 +19,9 @@
 //! - [`hub`]: fans each block's frames out on a bounded ring per stream.
 //! - [`sessions`]: one task per WebSocket subscriber: history (when resuming) then live
 //!   frames out, pings, limits, close codes; the hand-over is a pure [`sessions::Cursor`].
+//! - [`filter`]: a subscriber's query string as a [`filter::Subscription`] (resume height,
+//!   [`filter::Filter`], ids or bodies); the filter picks a block's transactions through its
+//!   [`wire::index::BlockIndex`]. Imports only `chain` and `wire`.
 //!
 //! Shared types, leaves: [`chain`] (`Height`, `RawBlock`; imports nothing of ours) and
 //! [`wire`] (the stream messages, encoded once: `Frame`, `EncodedBlock`, `StreamKind`;
@@ -30,6 +33,7 @@
 
 pub mod chain;
 pub mod check;
+pub mod filter;
 pub mod hub;
 pub mod metrics;
 pub mod parallel;
