@@ -78,6 +78,7 @@ pub struct Subscription {
     pub bodies: bool,
 }
 
+/// Why a query is refused; [`QueryError::status`] is the answer's HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error("query is {bytes} bytes (at most {MAX_QUERY_BYTES})")]
@@ -224,8 +225,10 @@ fn param(stream: StreamKind, name: &str) -> Result<Param, QueryError> {
     if let Some(own) = bodies_param(stream).filter(|own| *own == name) {
         return Ok(Param::Bodies(own));
     }
-    match ["transaction", "transactions"]
+    let streams = [StreamKind::Transactions, StreamKind::Blocks];
+    match streams
         .into_iter()
+        .filter_map(bodies_param)
         .find(|n| *n == name)
     {
         Some(name) => Err(QueryError::NotOnStream { name, stream }),

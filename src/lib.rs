@@ -24,8 +24,10 @@
 //! Shared types, leaves: [`chain`] (`Height`, `RawBlock`, `OutputLink`; imports nothing of
 //! ours) and [`wire`] (the stream messages, encoded once: `Frame`, `EncodedBlock`,
 //! `StreamKind`, and the block index filters look values up in; imports only `chain`).
-//! [`filter`] turns a subscriber's query string into a `Subscription` (imports `chain` and
-//! `wire`); the server parses with it, the sessions match with it.
+//! [`filter`] turns a subscriber's query string into a [`filter::Subscription`] (resume
+//! height, [`filter::Filter`], ids or bodies; imports only `chain` and `wire`); the server
+//! parses with it, the sessions pick a block's transactions with it through the block's
+//! [`wire::index::BlockIndex`].
 //! Beside the stages: [`server`] (listeners, routes, client limit, `/health`, `/ready`,
 //! shutdown), [`service`] (wires the stages), [`metrics`] (counters, Prometheus text),
 //! [`check`] (the `check` command) and [`parallel`] (order-keeping parallel map). The
