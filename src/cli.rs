@@ -124,6 +124,10 @@ pub struct ServerArgs {
     /// subscriber's query may name; more gets 400.
     #[arg(long, env = "PLANETMINT_STREAM_MAX_FILTER_VALUES", default_value_t = filter::DEFAULT_MAX_FILTER_VALUES)]
     pub max_filter_values: usize,
+    /// Most filter values all subscribers may hold together (about 100 bytes each); an
+    /// upgrade that would pass it gets 503.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_FILTER_VALUES_TOTAL", default_value_t = server::DEFAULT_MAX_FILTER_VALUES_TOTAL)]
+    pub max_filter_values_total: usize,
 }
 
 /// A setting that parsed but makes no sense.
@@ -157,6 +161,7 @@ impl TryFrom<ServerArgs> for ServerSettings {
             ("--max-clients", args.max_clients),
             ("--queue", args.subscriber_queue_blocks),
             ("--max-filter-values", args.max_filter_values),
+            ("--max-filter-values-total", args.max_filter_values_total),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero(name));
@@ -183,6 +188,7 @@ impl TryFrom<ServerArgs> for ServerSettings {
             query: QueryLimits {
                 max_values: args.max_filter_values,
             },
+            max_filter_values_total: args.max_filter_values_total,
         })
     }
 }

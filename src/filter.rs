@@ -270,7 +270,7 @@ pub fn parse(
             }
             Param::Bodies(name) => once(&mut bodies, name, wants_bodies(name, &value)?)?,
             Param::Field(field) => {
-                let set = &mut wanted[slot(field)];
+                let set = &mut wanted[field.slot()];
                 for item in value.split(',') {
                     set.insert(normalize(field, item)?);
                 }
@@ -298,13 +298,6 @@ pub fn parse(
     })
 }
 
-fn slot(field: Field) -> usize {
-    Field::ALL
-        .iter()
-        .position(|f| *f == field)
-        .expect("Field::ALL lists every field")
-}
-
 /// `full` asks for bodies; `id`, the default, for ids only.
 fn wants_bodies(name: &'static str, value: &str) -> Result<bool, QueryError> {
     match value {
@@ -328,8 +321,8 @@ fn wants_bodies(name: &'static str, value: &str) -> Result<bool, QueryError> {
 ///   [`OPERATIONS`].
 ///
 /// Python's `$` also matches before a final newline, so Planetmint takes an id or key with
-/// one trailing `\n` and returns it with the `\n`; so does this, and such a value matches no
-/// transaction.
+/// one trailing `\n`; so does this, but keeps the value without it (Planetmint keeps the
+/// `\n` and then finds nothing), so the filter means what the client evidently meant.
 fn normalize(field: Field, value: &str) -> Result<String, QueryError> {
     if value.is_empty() {
         return Err(QueryError::EmptyValue { field });
@@ -338,13 +331,13 @@ fn normalize(field: Field, value: &str) -> Result<String, QueryError> {
     let normalized = match field {
         Field::AssetId | Field::TransactionId => {
             let hex = line.len() == ID_HEX_DIGITS && line.bytes().all(|b| b.is_ascii_hexdigit());
-            hex.then(|| value.to_ascii_lowercase())
+            hex.then(|| line.to_ascii_lowercase())
         }
         Field::PublicKey | Field::OwnerBefore => {
             let base58 =
                 |b: u8| b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'I' | b'l' | b'O');
             let key = KEY_CHARS.contains(&line.len()) && line.bytes().all(base58);
-            key.then(|| value.to_owned())
+            key.then(|| line.to_owned())
         }
         Field::Operation => {
             let upper = value.to_uppercase();

@@ -32,7 +32,9 @@ use tracing::{info, warn};
 use crate::filter::{self, QueryLimits, Subscription};
 use crate::hub::Hub;
 use crate::metrics::{EXPOSITION_CONTENT_TYPE, Metrics, Refusal};
-use crate::sessions::{self, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionSettings};
+use crate::sessions::{
+    self, Admission, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionSettings,
+};
 use crate::store::Store;
 use crate::wire::StreamKind;
 
@@ -61,6 +63,12 @@ pub const DEFAULT_MAX_CLIENTS: usize = 10_000;
 /// may be allowed to lag, with room to spare.
 pub const DEFAULT_SUBSCRIBER_QUEUE_BLOCKS: usize = 16;
 
+/// Filter values held by all subscribers together, by default. A value costs about 100
+/// bytes (the string and its place in the filter's set), so this bounds what filters hold
+/// to about 100 MB however clients combine `--max-clients` and `--max-filter-values`
+/// (10,000 subscribers with 100 values each, or 1,000 with the full 1,000).
+pub const DEFAULT_MAX_FILTER_VALUES_TOTAL: usize = 1_000_000;
+
 /// `/ready` answers 503 while the node is more than this many blocks ahead of what is
 /// published, by default: a few blocks is a moment of validation; more is a backfill or a
 /// stall.
@@ -85,6 +93,8 @@ pub struct ServerSettings {
     pub max_lag: u64,
     /// What a subscriber's query string may hold.
     pub query: QueryLimits,
+    /// Filter values all subscribers may hold together; beyond, upgrades get 503.
+    pub max_filter_values_total: usize,
 }
 
 impl ServerSettings {
@@ -100,6 +110,7 @@ impl ServerSettings {
             subscriber_queue_blocks: DEFAULT_SUBSCRIBER_QUEUE_BLOCKS,
             max_lag: DEFAULT_MAX_LAG,
             query: QueryLimits::default(),
+            max_filter_values_total: DEFAULT_MAX_FILTER_VALUES_TOTAL,
         }
     }
 }
@@ -178,6 +189,7 @@ struct StreamState {
     store: Arc<Store>,
     history_reads: Arc<Semaphore>,
     clients: Arc<Semaphore>,
+    filter_values: Arc<Semaphore>,
     session: SessionSettings,
     query: QueryLimits,
     shutdown: CancellationToken,
@@ -200,6 +212,7 @@ pub async fn serve(
         store,
         history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
         clients: Arc::new(Semaphore::new(settings.max_clients)),
+        filter_values: Arc::new(Semaphore::new(settings.max_filter_values_total)),
         session: settings.session,
         query: settings.query,
         shutdown: shutdown.clone(),
@@ -275,13 +288,13 @@ fn subscribe(
     if let Some(response) = too_old(&state, stream, &subscription) {
         return response;
     }
-    let Ok(permit) = state.clients.clone().try_acquire_owned() else {
-        state.metrics.record_refusal(Refusal::TooManyClients);
-        warn!(
-            stream = stream.as_str(),
-            "refused subscriber: client limit reached"
-        );
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many clients\n").into_response();
+    let admission = match admit(&state, &subscription) {
+        Ok(admission) => admission,
+        Err(why) => {
+            state.metrics.record_refusal(Refusal::TooManyClients);
+            warn!(stream = stream.as_str(), why, "refused subscriber");
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response();
+        }
     };
     // Subscribing before the upgrade completes means the client's stream starts with the
     // first block published after its request was accepted, and a resuming client's
@@ -305,9 +318,32 @@ fn subscribe(
                 state.session,
                 state.shutdown,
                 state.metrics,
-                permit,
+                admission,
             ))
         })
+}
+
+/// A slot under the client limit and, for a filter, its values under the budget of all
+/// subscribers' values; else why not (the client is told, with 503).
+fn admit(state: &StreamState, subscription: &Subscription) -> Result<Admission, &'static str> {
+    let client = state
+        .clients
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| "too many clients")?;
+    let values = subscription.filter.values();
+    let filter_values = match u32::try_from(values) {
+        Ok(0) => None,
+        Ok(n) => state.filter_values.clone().try_acquire_many_owned(n).ok(),
+        Err(_) => None,
+    };
+    if values > 0 && filter_values.is_none() {
+        return Err("too many filter values held by all subscribers");
+    }
+    Ok(Admission {
+        client,
+        filter_values,
+    })
 }
 
 /// 410 for a resume older than the retained history.

@@ -128,15 +128,22 @@ impl End {
     }
 }
 
-/// Serves one subscriber on `socket` until either side ends the session. `_permit` is its
-/// slot under the client limit, released when the session ends.
+/// What a session holds while it runs, released however it ends: its slot under the
+/// client limit, and its filter values under the server's budget for all subscribers.
+pub struct Admission {
+    pub client: OwnedSemaphorePermit,
+    pub filter_values: Option<OwnedSemaphorePermit>,
+}
+
+/// Serves one subscriber on `socket` until either side ends the session, holding its
+/// `_admission` until then.
 pub async fn run<S>(
     mut socket: S,
     feed: Feed,
     settings: SessionSettings,
     shutdown: CancellationToken,
     metrics: Arc<Metrics>,
-    _permit: OwnedSemaphorePermit,
+    _admission: Admission,
 ) where
     S: Sink<Message> + Stream<Item = Result<Message, axum::Error>> + Unpin,
 {

@@ -146,14 +146,17 @@ impl Setup {
                 bodies: false,
             },
         };
-        let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
+        let admission = Admission {
+            client: Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap(),
+            filter_values: None,
+        };
         let session = tokio::spawn(run(
             ChannelSocket { incoming, outgoing },
             feed,
             settings,
             self.shutdown.clone(),
             self.metrics.clone(),
-            permit,
+            admission,
         ));
         Client {
             says,

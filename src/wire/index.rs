@@ -55,7 +55,8 @@ impl Field {
         }
     }
 
-    fn slot(self) -> usize {
+    /// This field's position in [`Field::ALL`], for per-field tables.
+    pub fn slot(self) -> usize {
         self as usize
     }
 

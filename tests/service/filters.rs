@@ -10,19 +10,24 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite;
 
+use planetmint_stream::server::ServerSettings;
 use planetmint_stream::source::chain_file::{Replay, ReplayOptions};
 
 use crate::support::*;
 
 /// The service replaying `chain` (in memory), once every block is stored.
 async fn replayed(chain: &str, reference: &Reference) -> Service {
+    replayed_with(chain, reference, server_args()).await
+}
+
+async fn replayed_with(chain: &str, reference: &Reference, args: ServerSettings) -> Service {
     let options = ReplayOptions {
         interval: Duration::from_millis(1),
         dialect: None,
     };
     let path = fixture(&format!("chains/{chain}.chain.jsonl"));
     let source = Replay::open(&path, options).await.expect("a chain file");
-    let service = Service::start(source, server_args()).await;
+    let service = Service::start(source, args).await;
     wait_for_height(service.api, reference.blocks.len() as u64).await;
     service
 }
@@ -160,12 +165,18 @@ async fn filters_select_what_the_reference_selects(chain: &str) {
             .iter()
             .map(without_body_and_message)
             .collect();
-        assert_same(&format!("{chain} refused_transactions?{q}"), &got, &expected);
+        assert_same(
+            &format!("{chain} refused_transactions?{q}"),
+            &got,
+            &expected,
+        );
     }
     // The key repeated is the same OR as the comma list.
     let [k1, k2] = &picks.creators;
-    let mut or = Query::default();
-    or.public_key = vec![k1.clone(), k2.clone()];
+    let or = Query {
+        public_key: vec![k1.clone(), k2.clone()],
+        ..Query::default()
+    };
     let expected = reference.transactions(&or);
     let q = format!("public_key={k1}&from_height=1&public_key={k2}");
     let got = frames(service.ws, TXS, &q, expected.len()).await;
@@ -216,7 +227,12 @@ async fn bodies_and_refusals_are_the_references() {
                     .published
                     .iter()
                     .filter(|(m, _)| matching.contains(m))
-                    .filter(|(m, _)| block["transaction_ids"].as_array().unwrap().contains(&m["transaction_id"]))
+                    .filter(|(m, _)| {
+                        block["transaction_ids"]
+                            .as_array()
+                            .unwrap()
+                            .contains(&m["transaction_id"])
+                    })
                     .map(|(_, body)| body.clone())
                     .collect();
                 block["transactions"] = Value::Array(bodies);
@@ -226,7 +242,13 @@ async fn bodies_and_refusals_are_the_references() {
         let got = frames(service.ws, BLOCKS, &q, expected.len()).await;
         assert_same(&format!("{chain} valid_blocks?{q}"), &got, &expected);
 
-        let got = frames(service.ws, REFUSED, "from_height=1", reference.refused.len()).await;
+        let got = frames(
+            service.ws,
+            REFUSED,
+            "from_height=1",
+            reference.refused.len(),
+        )
+        .await;
         for (frame, line) in got.iter().zip(&reference.refused) {
             let message = frame["message"].as_str().unwrap_or_default();
             assert!(!message.is_empty(), "{chain}: no message in {frame}");
@@ -236,7 +258,11 @@ async fn bodies_and_refusals_are_the_references() {
             }
         }
         let got: Vec<Value> = got.iter().map(without_body_and_message).collect();
-        let expected: Vec<Value> = reference.refused.iter().map(without_body_and_message).collect();
+        let expected: Vec<Value> = reference
+            .refused
+            .iter()
+            .map(without_body_and_message)
+            .collect();
         assert_same(&format!("{chain} refused_transactions"), &got, &expected);
         service.shut_down().await;
     }
@@ -253,16 +279,36 @@ async fn bad_queries_are_refused_with_a_reason() {
         (TXS, "publickey=x".into(), 400, "publickey"),
         (TXS, "public_key=0OIl".into(), 400, "public_key"),
         (BLOCKS, "owner_before=".into(), 400, "owner_before"),
-        (TXS, format!("transaction_id={}", "g".repeat(64)), 400, "transaction_id"),
-        (REFUSED, format!("asset_id={}", "a".repeat(63)), 400, "asset_id"),
+        (
+            TXS,
+            format!("transaction_id={}", "g".repeat(64)),
+            400,
+            "transaction_id",
+        ),
+        (
+            REFUSED,
+            format!("asset_id={}", "a".repeat(63)),
+            400,
+            "asset_id",
+        ),
         (TXS, "operation=BURN".into(), 400, "operation"),
         (TXS, "from_height=0".into(), 400, "from_height"),
-        (TXS, "from_height=1&from_height=2".into(), 400, "from_height"),
+        (
+            TXS,
+            "from_height=1&from_height=2".into(),
+            400,
+            "from_height",
+        ),
         (BLOCKS, "transaction=full".into(), 400, "transaction"),
         (TXS, "transaction=yes".into(), 400, "transaction"),
         (REFUSED, "transaction=full".into(), 400, "transaction"),
         (TXS, format!("public_key={}", many.join(",")), 400, "1000"),
-        (TXS, format!("public_key={}", "k".repeat(61_000)), 414, "bytes"),
+        (
+            TXS,
+            format!("public_key={}", "k".repeat(61_000)),
+            414,
+            "bytes",
+        ),
     ];
     for (path, query, status, names) in &cases {
         let shown: String = query.chars().take(60).collect();
@@ -284,6 +330,49 @@ async fn bad_queries_are_refused_with_a_reason() {
         cases.len() as u64,
         "every refusal is counted"
     );
+    service.shut_down().await;
+}
+
+/// The filter values all subscribers hold together are bounded: an upgrade that would pass
+/// the budget gets 503 and a reason, and a subscriber that leaves gives its values back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_values_of_all_subscribers_are_bounded() {
+    let reference = Reference::of(CHAIN);
+    let args = ServerSettings {
+        max_filter_values_total: 3,
+        ..server_args()
+    };
+    let service = replayed_with(CHAIN, &reference, args).await;
+    let two = |i: usize| {
+        format!(
+            "{TXS}?public_key={},{}",
+            synthetic_key(i),
+            synthetic_key(i + 1)
+        )
+    };
+    let first = connect(service.ws, &two(0)).await;
+    let _unfiltered = connect(service.ws, TXS).await;
+    match try_connect(service.ws, &two(2)).await {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 503);
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                .into_owned();
+            assert!(body.contains("filter values"), "{body:?}");
+        }
+        other => panic!(
+            "a filter past the budget was admitted: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    drop(first);
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while try_connect(service.ws, &two(2)).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the values were never given back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     service.shut_down().await;
 }
 
@@ -315,19 +404,39 @@ async fn a_filtered_resume_hands_over_exactly() {
     let node = Arc::new(node);
     let producing = tokio::spawn({
         let node = node.clone();
-        async move { node.produce_until_paced(last, Duration::from_millis(5)).await }
+        async move {
+            node.produce_until_paced(last, Duration::from_millis(5))
+                .await
+        }
     });
     let from_10 = |v: &&Value| v["height"].as_u64() >= Some(10);
-    let expected: Vec<Value> = reference.transactions(&query).iter().filter(from_10).cloned().collect();
-    let expected_blocks: Vec<Value> = reference.blocks(&query).iter().filter(from_10).cloned().collect();
+    let expected: Vec<Value> = reference
+        .transactions(&query)
+        .iter()
+        .filter(from_10)
+        .cloned()
+        .collect();
+    let expected_blocks: Vec<Value> = reference
+        .blocks(&query)
+        .iter()
+        .filter(from_10)
+        .cloned()
+        .collect();
     let parse = |texts: Vec<String>| -> Vec<Value> {
-        texts.iter().map(|t| serde_json::from_str(t).expect("JSON")).collect()
+        texts
+            .iter()
+            .map(|t| serde_json::from_str(t).expect("JSON"))
+            .collect()
     };
     let got = parse(collect_texts(&mut txs, expected.len(), CHAIN_WITHIN).await);
     let got_blocks = parse(collect_texts(&mut blocks, expected_blocks.len(), CHAIN_WITHIN).await);
     producing.await.expect("producing");
     assert_same("filtered valid_transactions from 10", &got, &expected);
-    assert_same("filtered valid_blocks from 10", &got_blocks, &expected_blocks);
+    assert_same(
+        "filtered valid_blocks from 10",
+        &got_blocks,
+        &expected_blocks,
+    );
     assert_no_more_texts(&mut txs, "txs", Duration::from_millis(200)).await;
     assert_no_more_texts(&mut blocks, "blocks", Duration::from_millis(200)).await;
     service.shut_down().await;
@@ -360,7 +469,11 @@ async fn forged_outputs_stay_unpublished_across_a_restart() {
 
     let everything = Query::default();
     let got = frames(second.ws, TXS, "from_height=1", reference.published.len()).await;
-    assert_same("valid_transactions across the restart", &got, &reference.transactions(&everything));
+    assert_same(
+        "valid_transactions across the restart",
+        &got,
+        &reference.transactions(&everything),
+    );
     let expected: Vec<Value> = reference
         .refused
         .iter()

@@ -33,11 +33,11 @@ pub use binary::{Binary, Process};
 pub use clients::*;
 pub use expected::*;
 pub use follower::*;
-pub use reference::*;
 pub use planetmint_stream::server::{
     BLOCKS_PATH as BLOCKS, REFUSED_PATH as REFUSED, TRANSACTIONS_PATH as TXS,
 };
 pub use planetmint_test_node::TestNode;
+pub use reference::*;
 
 /// The two recorded chains: same blocks, two dialects.
 pub const CHAINS: [&str; 2] = ["tendermint-0.34", "cometbft-0.38"];

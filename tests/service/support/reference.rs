@@ -29,7 +29,11 @@ impl Reference {
     pub fn of(chain: &str) -> Reference {
         let messages = json_lines(chain, "valid_transactions");
         let bodies = json_lines(chain, "bodies");
-        assert_eq!(messages.len(), bodies.len(), "{chain}: one body per message");
+        assert_eq!(
+            messages.len(),
+            bodies.len(),
+            "{chain}: one body per message"
+        );
         let published = messages
             .into_iter()
             .zip(bodies)
@@ -165,9 +169,16 @@ impl Query {
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect();
         let upper: Vec<String> = self.operation.iter().map(|o| o.to_uppercase()).collect();
-        let lower: Vec<String> = self.transaction_id.iter().map(|t| t.to_lowercase()).collect();
+        let lower: Vec<String> = self
+            .transaction_id
+            .iter()
+            .map(|t| t.to_lowercase())
+            .collect();
         any(&self.public_key, strings(&body["outputs"], "public_keys"))
-            && any(&self.owner_before, strings(&body["inputs"], "owners_before"))
+            && any(
+                &self.owner_before,
+                strings(&body["inputs"], "owners_before"),
+            )
             && any(&self.asset_id, ids)
             && any(&upper, text(&body["operation"]))
             && any(&lower, text(id))
