@@ -1,32 +1,50 @@
-//! Load tool: latency and throughput of the stream from block in to last client, and the
-//! memory an idle connection costs.
+//! Load tool: latency and throughput of the stream from block in to last client, the memory
+//! an idle connection costs, the fan-out of filtered subscriptions, and resuming from the
+//! store.
 //!
 //! ```sh
 //! cargo run --release --example load                      # the full matrix
 //! cargo run --release --example load -- --clients 100 --txs 100 --blocks 20
+//! cargo run --release --example load -- --filtered 10000 --txs 1000 --blocks 10
+//! cargo run --release --example load -- --resume 10000 --txs 100
 //! ```
 //!
 //! The server side is the real service minus the node: blocks of valid transactions (from
 //! `fixtures/chains`) go into the validate stage's channel, are validated, published by the
-//! hub and sent by the real WebSocket server. The clients run in a child process (this same
-//! program with `--clients-only`), so the server's memory and CPU are its own. For each
-//! block the child reports on a pipe when its last client has the block's last message;
-//! latency is from handing the block to the pipeline to that report (validating, storing
-//! on disk with fsync, publishing, sending). Blocks are sent one at a time for latency,
-//! then back to back for throughput. Idle memory, measured first,
-//! is the server process's RSS growth when 10,000 clients connect and stay silent, divided
-//! by 10,000.
+//! hub and sent by the real WebSocket server. Every block is the same: the first `--txs`
+//! transactions of the fixture pool, cycled. The clients run in a child process (this same
+//! program, see `clients`), so the server's memory and CPU are its own.
 //!
-//! Stops by itself: every wait is bounded.
+//! The matrix (no mode flag; `--clients`, `--txs` and `--blocks` narrow it): for each block
+//! the child reports on a pipe when its last client has the block's last message; latency
+//! is from handing the block to the pipeline to that report (validating, storing on disk
+//! with fsync, publishing, sending). Blocks are sent one at a time for latency, then back to
+//! back for throughput. Idle memory, measured first, is the server process's RSS growth
+//! when 10,000 clients connect and stay silent, divided by 10,000.
+//!
+//! `--filtered N` (`--txs` defaults to 1,000): N subscribers on valid_transactions, each
+//! with `?public_key=` a key of its own; see `filtered`. Latency is from handing the block
+//! to the pipeline to the last matching subscriber having all its frames of it; a frame to
+//! a subscriber whose key the block does not hold fails the run.
+//!
+//! `--resume B` (B defaults to 10,000, `--txs` to 100): the size of a store holding B
+//! blocks, and how fast one client (in the child process) reads them back from
+//! `?from_height=1`, with ids only and with bodies; see `resume`.
+//!
+//! The mode flags may be combined; given any, the matrix is not run. Stops by itself: every
+//! wait is bounded.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+mod clients;
+mod filtered;
+mod matrix;
+mod resume;
+
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -40,44 +58,55 @@ use planetmint_stream::validate::validate;
 
 /// How long one block may take to reach every client before the run is declared stuck.
 const BLOCK_DEADLINE: Duration = Duration::from_secs(60);
-/// Clients connecting at once: the listener's accept backlog is 1024.
-const CONNECT_BATCH: usize = 500;
+/// Blocks the live scenarios' stores keep: more than any of them sends, so none prunes
+/// while it is measured.
+const LIVE_HISTORY: u64 = 1_000;
+/// `--resume` without a number: the service's default history.
+const DEFAULT_RESUME_BLOCKS: usize = 10_000;
+/// `--filtered` without a number: the subscriber count the service allows by default.
+const DEFAULT_FILTERED: usize = 10_000;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("--clients-only") {
-        let addr = args[1].clone();
-        let clients: usize = args[2].parse().expect("client count");
-        let per_block: usize = args[3].parse().expect("transactions per block");
-        tokio::runtime::Runtime::new()
-            .expect("runtime")
-            .block_on(run_clients(addr, clients, per_block));
+    if clients::is_child(&args) {
+        clients::run(&args);
         return;
     }
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(|v| {
-                v.split(',')
-                    .map(|n| n.parse().expect("number"))
-                    .collect::<Vec<usize>>()
-            })
-    };
-    let clients = flag("--clients").unwrap_or_else(|| vec![1, 100, 1_000, 10_000]);
-    let txs = flag("--txs").unwrap_or_else(|| vec![100, 1_000]);
-    let blocks = flag("--blocks").map_or(10, |b| b[0]);
+    let numbers = |name: &str| flag(&args, name).filter(|values| !values.is_empty());
+    let blocks = numbers("--blocks").map_or(10, |b| b[0]);
+    let filtered = flag(&args, "--filtered").map(|n| n.first().copied());
+    let resume = flag(&args, "--resume").map(|n| n.first().copied());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    // First, while this process has served nothing: memory freed by a loaded run would be
-    // reused by the connections and hide their cost.
-    runtime.block_on(idle_memory(10_000));
+    if filtered.is_none() && resume.is_none() {
+        let clients = numbers("--clients").unwrap_or_else(|| vec![1, 100, 1_000, 10_000]);
+        let txs = numbers("--txs").unwrap_or_else(|| vec![100, 1_000]);
+        runtime.block_on(matrix::run(&clients, &txs, blocks));
+        return;
+    }
     let pool = valid_transactions();
-    println!("clients  txs/block  p50_ms  p99_ms  max_ms  msgs/s (back to back)");
-    for &t in &txs {
-        for &c in &clients {
-            runtime.block_on(scenario(&pool, c, t, blocks));
+    if let Some(subscribers) = filtered {
+        let subscribers = subscribers.unwrap_or(DEFAULT_FILTERED);
+        println!("{}", filtered::HEADER);
+        for t in numbers("--txs").unwrap_or_else(|| vec![1_000]) {
+            runtime.block_on(filtered::scenario(&pool, subscribers, t, blocks));
         }
     }
+    if let Some(stored) = resume {
+        let stored = stored.unwrap_or(DEFAULT_RESUME_BLOCKS);
+        for t in numbers("--txs").unwrap_or_else(|| vec![100]) {
+            runtime.block_on(resume::scenario(&pool, stored, t));
+        }
+    }
+}
+
+/// The numbers after `name` (a comma list): None without the flag, none when no value
+/// follows it.
+fn flag(args: &[String], name: &str) -> Option<Vec<usize>> {
+    let at = args.iter().position(|a| a == name)?;
+    let value = args.get(at + 1).filter(|v| !v.starts_with("--"));
+    Some(value.map_or_else(Vec::new, |v| {
+        v.split(',').map(|n| n.parse().expect("number")).collect()
+    }))
 }
 
 /// Valid transactions of the fixture chains, to fill synthetic blocks with.
@@ -129,11 +158,13 @@ struct Service {
     blocks: mpsc::Sender<RawBlock>,
     ws: std::net::SocketAddr,
     shutdown: CancellationToken,
+    store: Arc<Store>,
     /// The store's directory, removed with the service.
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
-async fn start(queue: usize) -> Service {
+/// The service with a subscriber queue of `queue` blocks and a store keeping `history`.
+async fn start(queue: usize, history: u64) -> Service {
     let settings = server_args(queue);
     let listeners = Listeners::bind(&settings).await.expect("bind");
     let ws = listeners.ws_addr().expect("address");
@@ -142,10 +173,10 @@ async fn start(queue: usize) -> Service {
     let (blocks, fed) = mpsc::channel(1);
     // A store on disk, as `serve` has: every block is committed (fsync) before it is sent.
     let data = tempfile::tempdir().expect("a temporary directory");
-    let store = Arc::new(Store::open(data.path(), 1_000).expect("store"));
+    let store = Arc::new(Store::open(data.path(), history).expect("store"));
     tokio::spawn(service::run(
         Fed(fed),
-        store,
+        store.clone(),
         settings,
         listeners,
         shutdown.clone(),
@@ -154,7 +185,8 @@ async fn start(queue: usize) -> Service {
         blocks,
         ws,
         shutdown,
-        _data: data,
+        store,
+        data,
     }
 }
 
@@ -169,19 +201,11 @@ fn block(pool: &[Vec<u8>], height: u64, txs: usize) -> RawBlock {
     }
 }
 
-/// The child process with `clients` clients, and a reader of its "done" lines.
-fn spawn_clients(
-    ws: std::net::SocketAddr,
-    clients: usize,
-    per_block: usize,
-) -> (std::process::Child, mpsc::Receiver<String>) {
+/// This program as a child process run with `args` (see `clients`), and a reader of the
+/// lines it reports.
+fn spawn_child(args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .args([
-            "--clients-only",
-            &ws.to_string(),
-            &clients.to_string(),
-            &per_block.to_string(),
-        ])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn clients");
@@ -198,6 +222,12 @@ fn spawn_clients(
     (child, rx)
 }
 
+/// Ends a child process this tool started.
+fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Waits for the clients' next report, which must be `want`.
 async fn expect_line(lines: &mut mpsc::Receiver<String>, want: &str) -> Result<(), String> {
     match tokio::time::timeout(BLOCK_DEADLINE, lines.recv()).await {
@@ -208,27 +238,40 @@ async fn expect_line(lines: &mut mpsc::Receiver<String>, want: &str) -> Result<(
     }
 }
 
-async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
-    let service = start(2 * blocks + 16).await;
-    let (mut child, mut lines) = spawn_clients(service.ws, clients, txs);
-    if let Err(why) = measure(pool, &service, &mut lines, clients, txs, blocks).await {
-        // One machine runs both sides: past some size the clients, not the server, give
-        // out (a client that cannot take a block within 10 s is closed as slow).
-        println!("{clients:>7}  {txs:>9}  not measured: {why}");
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    service.shutdown.cancel();
+/// What [`measure`] found.
+struct Figures {
+    /// Per block sent alone, ascending.
+    latencies: Vec<Duration>,
+    /// Frames received per second while blocks were sent back to back.
+    rate: f64,
 }
 
+impl Figures {
+    /// `p50_ms  p99_ms  max_ms  msgs/s`, as the tables print them.
+    fn row(&self) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let pick =
+            |q: f64| self.latencies[((self.latencies.len() - 1) as f64 * q).round() as usize];
+        format!(
+            "{:>6.1}  {:>6.1}  {:>6.1}  {:>10.0}",
+            ms(pick(0.5)),
+            ms(pick(0.99)),
+            ms(*self.latencies.last().expect("blocks")),
+            self.rate,
+        )
+    }
+}
+
+/// Sends `blocks` blocks one at a time, each after the clients reported the one before,
+/// then as many back to back; the clients receive `frames` frames of each in all.
 async fn measure(
     pool: &[Vec<u8>],
     service: &Service,
     lines: &mut mpsc::Receiver<String>,
-    clients: usize,
+    frames: usize,
     txs: usize,
     blocks: usize,
-) -> Result<(), String> {
+) -> Result<Figures, String> {
     expect_line(lines, "connected").await?;
     let mut latencies = Vec::new();
     for height in 1..=blocks as u64 {
@@ -254,101 +297,7 @@ async fn measure(
     for height in first..=last {
         expect_line(lines, &format!("done {height}")).await?;
     }
-    let rate = (blocks * txs * clients) as f64 / started.elapsed().as_secs_f64();
+    let rate = (blocks * frames) as f64 / started.elapsed().as_secs_f64();
     latencies.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "{clients:>7}  {txs:>9}  {:>6.1}  {:>6.1}  {:>6.1}  {rate:>10.0}",
-        ms(pick(0.5)),
-        ms(pick(0.99)),
-        ms(*latencies.last().expect("blocks")),
-    );
-    Ok(())
-}
-
-/// Runs in the child: connects the clients, then reports each block all of them have.
-async fn run_clients(addr: String, clients: usize, per_block: usize) {
-    let url = format!("ws://{addr}/api/v1/streams/valid_transactions");
-    let remaining: Arc<Mutex<HashMap<u64, usize>>> = Arc::default();
-    let mut sockets = Vec::with_capacity(clients);
-    for batch in (0..clients).collect::<Vec<_>>().chunks(CONNECT_BATCH) {
-        let connecting = batch
-            .iter()
-            .map(|_| tokio_tungstenite::connect_async(url.clone()));
-        for result in futures_util::future::join_all(connecting).await {
-            sockets.push(result.expect("connect").0);
-        }
-    }
-    println!("connected");
-    std::io::stdout().flush().expect("stdout");
-    let mut tasks = Vec::new();
-    for mut socket in sockets {
-        let remaining = remaining.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut counts: HashMap<u64, usize> = HashMap::new();
-            while let Some(Ok(message)) = socket.next().await {
-                let Ok(text) = message.to_text() else {
-                    continue;
-                };
-                let Some(height) = height_of(text) else {
-                    continue;
-                };
-                let count = counts.entry(height).or_default();
-                *count += 1;
-                if *count == per_block {
-                    counts.remove(&height);
-                    let mut remaining = remaining.lock().expect("lock");
-                    let left = remaining.entry(height).or_insert(clients);
-                    *left -= 1;
-                    if *left == 0 {
-                        remaining.remove(&height);
-                        println!("done {height}");
-                        std::io::stdout().flush().expect("stdout");
-                    }
-                }
-            }
-        }));
-    }
-    for task in tasks {
-        let _ = task.await;
-    }
-}
-
-/// The `height` of a transaction message, which ends `,"height":N}`.
-fn height_of(text: &str) -> Option<u64> {
-    let start = text.rfind("\"height\":")? + "\"height\":".len();
-    text[start..].trim_end_matches('}').parse().ok()
-}
-
-/// The server's RSS growth per idle connection.
-async fn idle_memory(clients: usize) {
-    let service = start(16).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let before = rss_kib();
-    let (mut child, mut lines) = spawn_clients(service.ws, clients, 1);
-    expect_line(&mut lines, "connected")
-        .await
-        .expect("idle clients connect");
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = rss_kib();
-    println!(
-        "idle: {clients} connections, server RSS {before} KiB -> {after} KiB, {:.1} KiB per connection",
-        (after.saturating_sub(before)) as f64 / clients as f64
-    );
-    let _ = child.kill();
-    let _ = child.wait();
-    service.shutdown.cancel();
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+    Ok(Figures { latencies, rate })
 }
