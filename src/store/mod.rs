@@ -11,7 +11,7 @@
 //! resuming from its height. The last stored height *is* the cursor: one commit updates the
 //! blocks and the cursor together, so they can never disagree.
 //!
-//! Layout: table `blocks` maps a height to a [`Stored`] block (postcard): its messages on
+//! Layout: table `blocks` maps a height to a stored block (see `stored`): its messages on
 //! every stream, and the bodies and filter tags of its transactions, so a resuming client
 //! gets exactly what a live one got, filters and bodies included. Table `meta` holds the
 //! format, the chain id, the last height, and the state the validate stage carries from
@@ -35,8 +35,6 @@ use crate::chain::{Height, OutputLink};
 use crate::wire::EncodedBlock;
 
 mod stored;
-
-use stored::Stored;
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -259,7 +257,6 @@ impl Store {
         let write = self.db.begin_write().map_err(db)?;
         {
             let mut table = write.open_table(BLOCKS).map_err(db)?;
-            let mut value = Vec::new();
             for block in blocks {
                 if block.height.get() <= last {
                     return Err(StoreError::NotAfter {
@@ -268,10 +265,9 @@ impl Store {
                     });
                 }
                 last = block.height.get();
-                value.clear();
-                value = postcard::to_extend(&Stored::of(block), value)
-                    .expect("serializing to memory cannot fail");
-                table.insert(last, value.as_slice()).map_err(db)?;
+                table
+                    .insert(last, stored::encode(block).as_slice())
+                    .map_err(db)?;
             }
             let keep_from = last.saturating_sub(self.history) + 1;
             table.retain_in(..keep_from, |_, _| false).map_err(db)?;
@@ -295,8 +291,8 @@ impl Store {
         Ok(())
     }
 
-    /// Stored blocks from `from` on, in height order, until they hold `max_bytes` (at
-    /// least one block, if there is one).
+    /// Stored blocks from `from` on, in height order, until they hold `max_bytes` as
+    /// encoded (at least one block, if there is one).
     pub fn read(&self, from: Height, max_bytes: usize) -> Result<Vec<EncodedBlock>, StoreError> {
         let read = self.db.begin_read().map_err(db)?;
         let table = read.open_table(BLOCKS).map_err(db)?;
@@ -307,11 +303,13 @@ impl Store {
                 break;
             }
             let (key, value) = entry.map_err(db)?;
-            bytes += value.value().len();
             let height = key.value();
             let damaged = || StoreError::Damaged { height };
-            let stored: Stored = postcard::from_bytes(value.value()).map_err(|_| damaged())?;
-            blocks.push(stored.into_block(Height::new(height).ok_or_else(damaged)?));
+            let (block, size) = Height::new(height)
+                .and_then(|h| stored::decode(value.value(), h))
+                .ok_or_else(damaged)?;
+            bytes += size;
+            blocks.push(block);
         }
         Ok(blocks)
     }
