@@ -65,7 +65,10 @@ Files written to ``fixtures/chains/``
     One line per transaction the stream must publish, in block order:
     ``{"transaction_id","asset_id","asset_ids","height"}``.  Published iff the node's code is 0
     AND ``reference_verdict`` says valid (so forged CREATEs, which Planetmint 2.5 accepts, are
-    not published).  ``asset_ids`` is Planetmint's ``eventify_block`` rule with the 2.0 bug
+    not published) AND no input spends a tainted output.  Taint rule: every output of a
+    transaction the node accepted (code 0) and the stream refused is tainted -- a forged CREATE,
+    or a transaction refused by this very rule, so the taint is transitive, in block order and
+    inside a block too.  ``asset_ids`` is Planetmint's ``eventify_block`` rule with the 2.0 bug
     fixed: list assets -> ``[a.get("id", tx.id)]``, dict asset -> ``[asset.get("id", tx.id)]``,
     None -> ``[tx.id]``; ``asset_id`` is the first.
 
@@ -74,10 +77,31 @@ Files written to ``fixtures/chains/``
     ``hash`` is Planetmint's app hash after the block (``planetmint/abci/application_logic.py``:
     app_0 = ""; app_H = calculate_hash([app_{H-1}, calculate_hash(accepted ids)]) if the node
     accepted any transaction in H, else app_{H-1}; accepted ids include forged CREATEs) and
-    ``transaction_ids`` are the published ids in order.  The header of block H+1 carries
+    ``transaction_ids`` are the published ids in order (tainted spends are accepted ids: they
+    count in the hash, not in ``transaction_ids``).  The header of block H+1 carries
     ``app_hash`` = upper-case hex of the ASCII bytes of app_H.
 
-All expectation lines use ``json.dumps(obj, separators=(",", ":"))`` with keys in that order.
+``<chain>.bodies.jsonl``
+    One line per published transaction, in stream order (the lines of valid_transactions):
+    ``{"transaction_id","height","transaction"}`` where ``transaction`` is Planetmint's decoding
+    ``json.loads(raw.decode("utf8"))`` of the raw bytes with every NaN / Infinity / -Infinity
+    replaced by null, keys in decoding order (a repeated key keeps its first position and its
+    last value, as Python's json does).
+
+``<chain>.refused_transactions.jsonl``
+    One line per transaction of a committed block that is not published, in block order:
+    ``{"transaction_id","height","index","code","reason","transaction"}``: ``transaction_id`` is
+    ``reference_verdict``'s (the id Planetmint computes for the decoded body, null when it
+    cannot compute one -- not the id the body claims), ``index`` the 0-based position in the
+    block's ``data.txs``, ``code`` the node's result code, ``transaction`` as in bodies (null
+    when the bytes do not decode to a JSON object) and ``reason`` the first that applies:
+    ``"node_rejected"`` (code != 0), ``"signature"`` (code 0, ``reference_verdict`` invalid with
+    ``python_error`` InvalidSignature: the forged CREATEs; any other error on a code-0
+    transaction aborts generation), ``"spends_refused"`` (the taint rule above).
+
+Expectation lines use ``json.dumps(obj, separators=(",", ":"))`` with keys in the order given
+(bodies and refused lines also with ``allow_nan=False``; ``ensure_ascii`` stays on, so non-ASCII
+text is written as ``\\uXXXX`` escapes).
 
 How result codes are decided
 ----------------------------
@@ -88,8 +112,15 @@ must exist -- committed or accepted earlier in the same block --, be unspent, th
 must match and the signatures verify (``Transaction.inputs_valid``), the asset id must match, the
 inputs be distinct and the amounts balance), calling the library for every check.  Generation
 aborts when the intended code and the model disagree, when a code-0 transaction (other than a
-forged CREATE) fails ``reference_verdict``, or when a transaction failing ``reference_verdict``
-has code 0 (other than a forged CREATE).
+forged CREATE) fails ``reference_verdict``, when a transaction failing ``reference_verdict``
+has code 0 (other than a forged CREATE), or when the taint rule and the plan disagree about a
+transaction (the plan marks the correctly signed spends of tainted outputs it builds).
+
+Blocks 1..47 are the original chain; 48.. were appended for the refused stream and bodies (the
+taint rule, an empty block, and a 2.0 CREATE whose raw bytes carry NaN, Infinity, -Infinity,
+1e16, 1e-05, 2**70, UTF-8 text and repeated keys: see `Builder.exotic_v2_create` for where
+planetmint-transactions lets such values into a valid transaction).  Appending must leave the
+lines of 1..47 byte-identical (hence ROUND_NANOS_HEIGHT).
 
 Caveat (Planetmint 2.5 itself): bytes that are not JSON make ``deliver_tx`` raise a
 ``JSONDecodeError`` (a ``ValueError``), on which it calls ``sys.exit(1)``; a real node would
@@ -108,6 +139,7 @@ import sys
 from copy import deepcopy
 from hashlib import sha256, sha3_256
 import hashlib
+import math
 import struct
 import datetime
 
@@ -130,7 +162,7 @@ from check_chain_shapes import new_block_event  # noqa: E402,F401  (one definiti
 
 try:
     # The project's single definitions of "valid" and of the version 2.0 layout.
-    from gen_fixtures import reference_verdict, to_v2
+    from gen_fixtures import planetmint_transaction_id, reference_verdict, to_v2
 except Exception as exc:  # pragma: no cover - environment dependent
     sys.exit(f"cannot import reference_verdict from tools/gen_fixtures.py: {exc!r}")
 
@@ -165,6 +197,9 @@ RPC_ID = -1
 BLOCK_VERSION = {"block": "11", "app": "0"}  # Planetmint's Info response sets no app_version
 CONSENSUS_PARAMS = (22020096, -1)  # CometBFT default block.max_bytes, block.max_gas
 PART_SIZE = 65536
+# The block whose time has a round number of nanoseconds (RFC3339Nano trimming).  It was the
+# middle block when the chain had 47; pinned so that appending blocks leaves 1..47 unchanged.
+ROUND_NANOS_HEIGHT = 24
 
 
 # ======================================================================================
@@ -468,13 +503,20 @@ def signing_digest(tx, index):
     return h.digest()
 
 
-def forge_ed25519(tx, index, claimed_owner, real_signer):
-    """Fulfillment carrying claimed_owner's public key and a signature made by real_signer."""
-    tx = deepcopy(tx)
+def ed25519_fulfillment(tx, index, claimed_owner, real_signer):
+    """Fulfillment URI of input `index` carrying claimed_owner's public key and a signature made
+    by real_signer over the whole decoded body (what `Transaction._inputs_valid` checks, unknown
+    top-level keys included).  Leaves `tx` and its id alone."""
     digest = signing_digest(tx, index)
     ff = Ed25519Sha256(public_key=base58.b58decode(claimed_owner.public_key))
     ff.signature = nacl.signing.SigningKey(base58.b58decode(real_signer.private_key)).sign(digest).signature
-    tx["inputs"][index]["fulfillment"] = ff.serialize_uri()
+    return ff.serialize_uri()
+
+
+def forge_ed25519(tx, index, claimed_owner, real_signer):
+    """The transaction with input `index` signed by real_signer in claimed_owner's name."""
+    tx = deepcopy(tx)
+    tx["inputs"][index]["fulfillment"] = ed25519_fulfillment(tx, index, claimed_owner, real_signer)
     tx["id"] = tx_id_of(tx)
     return tx
 
@@ -608,14 +650,16 @@ class Builder:
         self.crowd = [keypair(f"user-{i:03d}") for i in range(40)]
         self.counter = 0
         self.spent_keys = []  # outputs spent by accepted transfers (for double-spend cases)
+        self.forged_by_height = {}  # height -> the forged CREATE of that block (its outputs are tainted)
 
     # -- entries -------------------------------------------------------------------------
-    def entry(self, raw, code, kind, forged=False, reason=None, stateless_valid=None):
+    def entry(self, raw, code, kind, forged=False, reason=None, stateless_valid=None, spends_refused=False):
         """One transaction of the plan: raw bytes, the code the node must give, and (for
         rejects) the Planetmint exception that must be the reason and whether the stateless
-        reference verdict must still call it valid ("valid-looking" state rejects)."""
+        reference verdict must still call it valid ("valid-looking" state rejects).
+        spends_refused: meant to fall under the taint rule (evaluate checks the rule agrees)."""
         return {"raw": raw, "code": code, "kind": kind, "forged": forged, "expect_reason": reason,
-                "expect_stateless_valid": stateless_valid}
+                "expect_stateless_valid": stateless_valid, "expect_spends_refused": spends_refused}
 
     def label(self, prefix):
         self.counter += 1
@@ -687,6 +731,7 @@ class Builder:
         victim = self.k("alice")
         tx = prepare_create(victim, [([victim], 1)], self.label("meta"), self.label("asset"))
         tx = forge_ed25519(tx, 0, victim, self.mallory)
+        self.forged_by_height[self.height] = tx
         return tx, self.entry(raw_of(tx), 0, "forged CREATE (accepted by Planetmint 2.5, not published)", forged=True)
 
     def bad_signature_transfer(self):
@@ -952,10 +997,71 @@ class Builder:
                 entries.insert(1, self.forged_create()[1])
                 note = "random block with a forged CREATE"
             self.block(entries, note)
-        # 47: last block
+        # 47: the last block until the chain grew for issue 9 (tests cycle over whole chains)
         last = [self.random_valid(), self.random_valid(), self.double_spend()]
-        self.block(last, "last block")
+        self.block(last, "two valid transactions and a double spend (the last block before the refusal blocks)")
+        self.build_refusals()
         return self.blocks
+
+    # -- 48..: what the stream refuses although the node accepted it, and exotic bytes -----
+    def build_refusals(self):
+        """Blocks after 47 (appended so 1..47 stay byte-identical): correctly signed spends of
+        forged CREATEs' outputs (tainted), across blocks and inside one, between plain valid
+        traffic, an empty block, and a valid 2.0 CREATE with raw bytes a JSON round trip changes."""
+        a, b, c, d, e = (self.k(n) for n in ("alice", "bob", "carol", "dave", "erin"))
+        t1 = self.tainted_transfer(self.forged_by_height[7], a, b, "TRANSFER of a forged CREATE's output (code 0, refused: spends_refused)")
+        self.block([self.random_valid(), t1[1], self.random_valid()],
+                   "T1: a correctly signed TRANSFER of the forged CREATE of height 7 (code 0, reference-valid, refused spends_refused) between valid ones")
+        self.block([], "empty among the refusal blocks")
+        t2 = self.tainted_transfer(t1[0], b, c, "TRANSFER of a refused TRANSFER's output (code 0, refused: spends_refused)")
+        self.block([self.random_valid(), self.random_valid(), t2[1]],
+                   "T2 spends T1's output two blocks later: the taint carries across blocks")
+        t3 = self.tainted_transfer(self.forged_by_height[12], a, d, "TRANSFER of a forged CREATE's output (code 0, refused: spends_refused)")
+        t4 = self.tainted_transfer(t3[0], d, e, "TRANSFER of a refused TRANSFER's output (code 0, refused: spends_refused)")
+        self.block([self.random_valid(), t3[1], self.random_valid(), t4[1], self.random_valid()],
+                   "T3 spends the forged CREATE of height 12, T4 spends T3 in the same block: in-block taint")
+        self.block([self.exotic_v2_create(), self.random_valid()],
+                   "a valid 2.0 CREATE whose raw bytes carry NaN, Infinity, -Infinity, 1e16, 1e-05, 2**70, non-ASCII text and repeated keys")
+
+    def tainted_transfer(self, spent, owner, recipient, kind):
+        """Owner's correctly signed v3.0 TRANSFER of output 0 of `spent` (a tainted transaction)
+        to recipient; kept out of the wallet so no later random traffic spends it."""
+        tx = prepare_transfer([(spent, 0)], [([recipient], int(spent["outputs"][0]["amount"]))],
+                              spent["id"] if spent["operation"] == "CREATE" else spent["assets"][0]["id"], self.label("meta"))
+        tx = sign(tx, [owner])
+        return tx, self.entry(raw_of(tx), 0, kind, spends_refused=True)
+
+    def exotic_v2_create(self):
+        """A valid version 2.0 CREATE (code 0, reference-valid) whose raw bytes differ from any
+        re-encoding of its decoded body.  planetmint-transactions 0.8.4 allows no object in
+        `metadata` (2.0 and 3.0 alike: a string or null, else TypeError) nor in `asset.data`, so
+        the numbers ride in an unknown top-level key: `from_dict` hashes (id) and schema-checks
+        only its own keys, but `_inputs_valid` signs the whole decoded body, so the signature
+        covers them (rapidjson writes NaN/Infinity there).  Repeated keys: a decoy `metadata`
+        first at the top level and `"k": 1` before `"k": 2` inside the extension; Python's
+        json.loads keeps the last value at the first key's position."""
+        signer = self.k("erin")
+        tx = prepare_create(signer, [([signer], 3)], data_label=self.label("asset"), version="2.0")
+        tx["metadata"] = "m\u00e9tadonn\u00e9es \u2713 \U0001d11e"  # non-ASCII, hashed into the id
+        tx["extension"] = {
+            "k": 2,
+            "nan": float("nan"),
+            "infinity": float("inf"),
+            "minus_infinity": float("-inf"),
+            "big_float": 1e16,
+            "small_float": 1e-05,
+            "big_int": 2**70,
+            "text": "\u00fcn\u00efc\u00f8d\u00e9 \u2713 \U0001d11e",
+        }
+        tx["inputs"][0]["fulfillment"] = ed25519_fulfillment(tx, 0, signer, signer)
+        tx["id"] = planetmint_transaction_id(tx)  # the id hashes from_dict's keys only
+        text = json.dumps(tx, ensure_ascii=False)  # real UTF-8 bytes, not \u escapes
+        assert text.startswith('{"inputs": ') and text.count('"extension": {"k": 2, ') == 1
+        text = text.replace('"extension": {"k": 2, ', '"extension": {"k": 1, "k": 2, ')
+        raw = ('{"metadata": "decoy, replaced by the later metadata", ' + text[1:]).encode("utf-8")
+        decoded = json.loads(raw)
+        assert json.dumps(decoded) == json.dumps({"metadata": tx["metadata"], **tx}), "crafted bytes decode to another body"
+        return self.entry(raw, 0, "CREATE v2.0 with NaN, Infinity, big numbers, non-ASCII text and repeated keys in its raw bytes")
 
     def random_valid_big(self):
         signer = self.rng.choice(self.crowd)
@@ -993,12 +1099,48 @@ class Builder:
 # ======================================================================================
 
 
+def stream_body(raw):
+    """The `transaction` of a bodies / refused line: Planetmint's decoding of the raw bytes
+    (``json.loads(raw.decode("utf8"))``) with every NaN / Infinity / -Infinity replaced by None
+    (JSON has no such numbers), or None when the bytes do not decode to an object."""
+    try:
+        body = json.loads(raw.decode("utf8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
+        return None
+    return _finite(body) if isinstance(body, dict) else None
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def stream_refusal(code, verdict, tx, tainted):
+    """Why the stream does not publish a transaction of a committed block, or None when it
+    does.  `tainted`: ids of the transactions the node accepted and the stream refused."""
+    if code != 0:
+        return "node_rejected"
+    if not verdict["valid"]:
+        if verdict["python_error"] != "InvalidSignature":
+            raise SystemExit(f"accepted transaction refused for {verdict['python_error']}: no reason defined for it")
+        return "signature"
+    if any(i.get("fulfills") and i["fulfills"]["transaction_id"] in tainted for i in tx["inputs"]):
+        return "spends_refused"
+    return None
+
+
 def evaluate(blocks):
     node = PlanetmintNode()
-    results = []  # per block: {"codes", "app_hash", "accepted", "published", "kinds"}
+    tainted = set()  # ids of accepted transactions the stream refuses: every output is tainted
+    results = []  # per block: {"codes", "app_hash", "accepted", "published", "bodies", "refused"}
     for height, entries in enumerate(blocks, start=1):
-        codes, published = [], []
-        for e in entries:
+        codes, published, bodies, refused = [], [], [], []
+        for index, e in enumerate(entries):
             code, tx, reason = node.deliver_tx(e["raw"])
             if code != e["code"]:
                 raise SystemExit(f"height {height}: {e['kind']}: intended code {e['code']}, model says {code} ({reason})")
@@ -1018,15 +1160,25 @@ def evaluate(blocks):
             e["reason"] = reason
             e["verdict"] = verdict
             codes.append(code)
-            if code == 0 and verdict["valid"]:
-                asset_ids = stream_asset_ids(tx)
-                assert asset_ids == verdict["asset_ids"], (asset_ids, verdict["asset_ids"])
-                assert tx["id"] == verdict["transaction_id"]
-                published.append(
-                    {"transaction_id": tx["id"], "asset_id": asset_ids[0], "asset_ids": asset_ids, "height": height}
-                )
+            refusal = stream_refusal(code, verdict, tx, tainted)
+            if (refusal == "spends_refused") != e["expect_spends_refused"]:
+                raise SystemExit(f"height {height}: {e['kind']}: the taint rule says {refusal}")
+            if refusal is not None:
+                if code == 0:
+                    tainted.add(tx["id"])
+                refused.append({"transaction_id": verdict["transaction_id"], "height": height, "index": index,
+                                "code": code, "reason": refusal, "transaction": stream_body(e["raw"])})
+                continue
+            asset_ids = stream_asset_ids(tx)
+            assert asset_ids == verdict["asset_ids"], (asset_ids, verdict["asset_ids"])
+            assert tx["id"] == verdict["transaction_id"]
+            published.append(
+                {"transaction_id": tx["id"], "asset_id": asset_ids[0], "asset_ids": asset_ids, "height": height}
+            )
+            bodies.append({"transaction_id": tx["id"], "height": height, "transaction": stream_body(e["raw"])})
         app_hash, accepted = node.end_block()
-        results.append({"codes": codes, "app_hash": app_hash, "accepted": accepted, "published": published})
+        results.append({"codes": codes, "app_hash": app_hash, "accepted": accepted, "published": published,
+                        "bodies": bodies, "refused": refused})
     return results
 
 
@@ -1072,7 +1224,7 @@ def block_times(n):
         total = nanos + step
         secs, nanos = secs + total // 1_000_000_000, total % 1_000_000_000
     # one time with a round number of nanoseconds, to exercise RFC3339Nano trimming
-    out[len(out) // 2] = (out[len(out) // 2][0], 500_000_000)
+    out[ROUND_NANOS_HEIGHT - 1] = (out[ROUND_NANOS_HEIGHT - 1][0], 500_000_000)
     return out
 
 
@@ -1201,6 +1353,14 @@ def dumps(obj):
     return json.dumps(obj, separators=(",", ":"))
 
 
+def dumps_strict(obj):
+    """Lines carrying decoded bodies: no NaN / Infinity may slip through (stream_body maps them)."""
+    return json.dumps(obj, allow_nan=False, separators=(",", ":"))
+
+
+STREAM_FILES = {"bodies": "bodies", "refused": "refused_transactions"}
+
+
 def render_files():
     builder = Builder()
     blocks = builder.build()
@@ -1220,6 +1380,9 @@ def render_files():
             for h, res in enumerate(results, start=1)
         ]
         files[f"{d['file']}.valid_blocks.jsonl"] = "\n".join(vb) + "\n"
+        for stream in ("bodies", "refused"):
+            lines = [dumps_strict(line) for res in results for line in res[stream]]
+            files[f"{d['file']}.{STREAM_FILES[stream]}.jsonl"] = "\n".join(lines) + "\n"
     files["README.md"] = readme(blocks, results, builder.notes, files)
     return files, blocks, results
 
@@ -1229,6 +1392,11 @@ def readme(blocks, results, notes, files):
     n_pub = sum(len(r["published"]) for r in results)
     n_acc = sum(len(r["accepted"]) for r in results)
     n_forged = sum(1 for b in blocks for e in b if e["forged"])
+    refusals = {}
+    for r in results:
+        for line in r["refused"]:
+            refusals[line["reason"]] = refusals.get(line["reason"], 0) + 1
+    n_refused = ", ".join(f"{n} {reason}" for reason, n in sorted(refusals.items()))
     empty = [h for h, b in enumerate(blocks, start=1) if not b]
     rows = []
     for h, b in enumerate(blocks, start=1):
@@ -1237,6 +1405,8 @@ def readme(blocks, results, notes, files):
             continue
         c0 = sum(1 for e in b if e["code"] == 0)
         rows.append(f"| {h} | {len(b)} | {c0} | {len(results[h - 1]['published'])} | {note} |")
+    taint_heights = ", ".join(str(h) for h, r in enumerate(results, start=1)
+                              if any(line["reason"] == "spends_refused" for line in r["refused"]))
     kinds = {}
     for b in blocks:
         for e in b:
@@ -1259,6 +1429,8 @@ full specification of the formats.
 | `cometbft-0.38.chain.jsonl` | the same blocks as served by a CometBFT 0.38 node (`block_results` with `finalize_block_events` and a base64 `app_hash`) |
 | `<chain>.valid_transactions.jsonl` | what `/api/v1/streams/valid_transactions` must send, in order: `{{"transaction_id","asset_id","asset_ids","height"}}` |
 | `<chain>.valid_blocks.jsonl` | what `/api/v1/streams/valid_blocks` must send, one per block (empty blocks included): `{{"height","hash","transaction_ids"}}` |
+| `<chain>.bodies.jsonl` | one line per published transaction, in stream order: `{{"transaction_id","height","transaction"}}`, the body as Python's `json.loads` decodes the raw bytes, NaN/Infinity/-Infinity as null |
+| `<chain>.refused_transactions.jsonl` | one line per transaction of a block that is not published, in block order: `{{"transaction_id","height","index","code","reason","transaction"}}`, reason `node_rejected` (code != 0), `signature` (forged CREATE) or `spends_refused` (taint rule); `transaction_id` is the id Planetmint computes (null if none), `index` 0-based, `transaction` null when the bytes are no JSON object |
 
 Both chains have identical content and identical expectations.  Responses are complete
 JSON-RPC objects (`"id": -1`, as CometBFT answers GET requests).  A NewBlock event is derived
@@ -1279,8 +1451,11 @@ Encodings worth knowing:
   (one validator, key derived from a fixed seed, voting power 10).
 
 Totals: {len(blocks)} blocks ({len(empty)} empty: {", ".join(map(str, empty))}), {n_txs} transactions,
-{n_acc} accepted by the node (code 0, {n_forged} of them forged CREATEs), {n_pub} published;
+{n_acc} accepted by the node (code 0, {n_forged} of them forged CREATEs), {n_pub} published,
+{n_txs - n_pub} refused ({n_refused});
 final app hash `{results[-1]["app_hash"]}`.
+Blocks 1-47 are the original chain, byte for byte; {len(blocks) - 47} blocks were appended for the
+refused stream and the bodies.
 
 ## Notable blocks
 
@@ -1296,9 +1471,21 @@ final app hash `{results[-1]["app_hash"]}`.
 
 "Forged CREATE": correct id, fulfillment carrying the owner's public key but signed by another
 key.  Planetmint 2.5 does not check CREATE signatures, so the node gives code 0 and counts it in
-the app hash, but a validating stream must not publish it.  Malformed bytes (not JSON, invalid
-UTF-8) carry code 1 here; note that Planetmint 2.5 itself would `sys.exit(1)` on them in
-`deliver_tx` (a `ValueError`), so a real Planetmint chain never contains them.
+the app hash, but a validating stream must not publish it (reason `signature`).  Taint: the
+outputs of every transaction the node accepted and the stream refused are tainted; a correctly
+signed, reference-valid spend of one is refused too (reason `spends_refused`), and its outputs are
+tainted in turn, across blocks and within a block (heights {taint_heights}).  Such spends still
+count in the app hash.
+
+The 2.0 CREATE of the exotic raw bytes: planetmint-transactions 0.8.4 allows only a string or
+null as `metadata` (2.0 as 3.0) and a string as `asset.data`, so the numbers sit in an unknown
+top-level key `extension`, which the id and the schema ignore but the input signature covers.
+Its raw bytes also carry a decoy `metadata` before the real one and `"k": 1` before `"k": 2`
+(Python keeps the last value at the first position), and its metadata is non-ASCII UTF-8.
+
+Malformed bytes (not JSON, invalid UTF-8) carry code 1 here; note that Planetmint 2.5 itself
+would `sys.exit(1)` on them in `deliver_tx` (a `ValueError`), so a real Planetmint chain never
+contains them.
 """
 
 

@@ -3,7 +3,8 @@
 #
 #   tools/regen.sh            creates tools/.venv (once), installs tools/requirements.txt,
 #                             runs tools/gen_fixtures.py (writes fixtures/*.jsonl) and
-#                             tools/gen_chains.py (writes fixtures/chains/)
+#                             tools/gen_chains.py (writes fixtures/chains/) and
+#                             tools/gen_query_params.py (writes fixtures/query_params.jsonl)
 #   PYTHON=python3.11 VENV=/tmp/pmvenv tools/regen.sh   to choose interpreter / venv dir
 #
 # The fixtures depend on Python 3.11 behaviour (json module, int digit limit), so prefer it.
@@ -17,5 +18,9 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+# planetmint itself only for its query-parameter validators; its declared dependencies
+# conflict with the pins above, and the module used imports none of them.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps planetmint==2.5.3
 "$VENV/bin/python" tools/gen_fixtures.py "$@"
-exec "$VENV/bin/python" tools/gen_chains.py
+"$VENV/bin/python" tools/gen_chains.py
+exec "$VENV/bin/python" tools/gen_query_params.py

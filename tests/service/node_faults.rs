@@ -76,7 +76,7 @@ async fn tendermint_0_34_survives_node_disconnect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cometbft_0_38_survives_node_disconnect() {
-    survives_node_disconnect(CHAINS[1], 47).await;
+    survives_node_disconnect(CHAINS[1], chain_blocks(CHAINS[1])).await;
 }
 
 /// The node's whole listener goes away (connections refused) and comes back on the same

@@ -22,6 +22,11 @@ pub fn expected_lines(chain: &str, stream: &str) -> Vec<String> {
         .collect()
 }
 
+/// How many blocks `chain` has: valid_blocks has one frame per block, empty blocks included.
+pub fn chain_blocks(chain: &str) -> u64 {
+    expected_lines(chain, "valid_blocks").len() as u64
+}
+
 /// [`expected_lines`] of the blocks up to `last_height` only.
 pub fn expected_until(chain: &str, stream: &str, last_height: u64) -> Vec<String> {
     let lines = expected_lines(chain, stream);
@@ -118,8 +123,7 @@ pub fn assert_heights_and_hashes(what: &str, got: &[String], expected: &[String]
 /// cycling keeps). The text is the fixture line's with only the `"height":N` member
 /// replaced, so frames compare byte for byte.
 pub fn expected_cycled(chain: &str, stream: &str, last_height: u64) -> Vec<String> {
-    // valid_blocks has one frame per block, empty blocks included.
-    let blocks = expected_lines(chain, "valid_blocks").len();
+    let blocks = chain_blocks(chain) as usize;
     let lines = expected_lines(chain, stream);
     // Each block's frames, as the text before and after the height's digits.
     let mut frames: Vec<Vec<(&str, &str)>> = vec![Vec::new(); blocks];
@@ -160,22 +164,24 @@ fn expected_cycled_rewrites_heights_only() {
             &format!(r#""height":{}"#, h + by),
         )
     };
+    let blocks = chain_blocks(chain);
+    let last = 2 * blocks + 6;
     for stream in ["valid_blocks", "valid_transactions"] {
         let fixture = expected_lines(chain, stream);
-        assert_eq!(expected_cycled(chain, stream, 47), fixture);
-        // 48..=94 are 1..=47 again, 95..=100 are 1..=6.
+        assert_eq!(expected_cycled(chain, stream, blocks), fixture);
+        // blocks+1..=2*blocks are 1..=blocks again, the last 6 heights are 1..=6.
         let mut expected = fixture.clone();
-        expected.extend(fixture.iter().map(|line| shift(line, 47)));
+        expected.extend(fixture.iter().map(|line| shift(line, blocks)));
         expected.extend(
             fixture
                 .iter()
                 .filter(|line| height(line) <= 6)
-                .map(|line| shift(line, 94)),
+                .map(|line| shift(line, 2 * blocks)),
         );
-        let cycled = expected_cycled(chain, stream, 100);
+        let cycled = expected_cycled(chain, stream, last);
         assert_eq!(cycled, expected);
         if stream == "valid_blocks" {
-            assert_eq!(heights(&cycled), (1..=100).collect::<Vec<_>>());
+            assert_eq!(heights(&cycled), (1..=last).collect::<Vec<_>>());
         }
     }
 }

@@ -48,7 +48,7 @@ pub const CHAIN: &str = CHAINS[1];
 pub const BEFORE_BIG: u64 = 23;
 /// A bound for failures, not an expected duration (debug builds, two shared cores).
 pub const WITHIN: Duration = Duration::from_secs(60);
-/// How long a whole chain may take to come through. Validating the 740 transactions of a
+/// How long a whole chain may take to come through. Validating the 753 transactions of a
 /// chain takes about 14 s of CPU in a debug build (ed25519 unoptimized), and tests share
 /// two cores: a bound for failures, not an expected duration.
 pub const CHAIN_WITHIN: Duration = Duration::from_secs(120);
