@@ -33,7 +33,7 @@ use planetmint_stream::source::dialect;
 use planetmint_stream::source::node::{Endpoint, Follow, NodeSettings};
 use planetmint_stream::store::Store;
 use planetmint_stream::validate::judge::judge;
-use planetmint_stream::validate::taint::Taint;
+use planetmint_stream::validate::taint::{Overlay, Taint};
 use planetmint_test_node::TestNode;
 
 /// Distinct blocks in a generated chain file (cycled up to the asked height).
@@ -188,7 +188,7 @@ fn main() {
             let mut judged = 0;
             while began.elapsed() < Duration::from_secs(5) {
                 for raw in &raws {
-                    std::hint::black_box(judge(raw, threads, &mut Taint::default()));
+                    std::hint::black_box(judge(raw, threads, &mut Overlay::new(&Taint::default())));
                     judged += 1;
                 }
             }

@@ -72,13 +72,6 @@ impl TxResult {
     pub fn accepted() -> Self {
         TxResult::default()
     }
-
-    pub fn with_code(code: u32) -> Self {
-        TxResult {
-            code,
-            log: String::new(),
-        }
-    }
 }
 
 /// An output of a transaction on the chain, as an input's `fulfills` names it.

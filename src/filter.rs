@@ -162,19 +162,25 @@ impl Filter {
             !self.is_everything(),
             "select on a filter that takes everything"
         );
-        let mut selected: Option<Vec<u32>> = None;
-        for (field, values) in &self.fields {
-            let matched = union(values.iter().map(|value| index.positions(*field, value)));
-            let narrowed = match selected {
-                None => matched,
-                Some(so_far) => intersect(so_far, &matched),
-            };
-            if narrowed.is_empty() {
-                return narrowed;
+        let lists: Vec<Vec<&[u32]>> = self
+            .fields
+            .iter()
+            .map(|(field, values)| values.iter().map(|v| index.positions(*field, v)).collect())
+            .collect();
+        // The field matching fewest transactions drives: its union is the only one built;
+        // every other field is asked, by binary search, about those positions alone. So
+        // `public_key=K&operation=TRANSFER` costs K's few positions, not every transfer.
+        let total = |lists: &Vec<&[u32]>| lists.iter().map(|l| l.len()).sum::<usize>();
+        let driver = (0..lists.len())
+            .min_by_key(|&i| total(&lists[i]))
+            .expect("a filter that is not everything names a field");
+        let mut selected = union(lists[driver].iter().copied());
+        for (i, field_lists) in lists.iter().enumerate() {
+            if i != driver {
+                selected.retain(|p| field_lists.iter().any(|l| l.binary_search(p).is_ok()));
             }
-            selected = Some(narrowed);
         }
-        selected.unwrap_or_default()
+        selected
     }
 }
 
@@ -185,17 +191,6 @@ fn union<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
     all.sort();
     all.dedup();
     all
-}
-
-/// The positions of `kept` also in `other` (both ascending), found by binary search in what
-/// is left of `other`: cheap when one side is short.
-fn intersect(mut kept: Vec<u32>, other: &[u32]) -> Vec<u32> {
-    let mut rest = other;
-    kept.retain(|position| {
-        rest = &rest[rest.partition_point(|p| p < position)..];
-        rest.first() == Some(position)
-    });
-    kept
 }
 
 /// A query parameter, as [`parse`] tells them apart.

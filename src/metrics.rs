@@ -109,6 +109,8 @@ pub enum Refusal {
     /// 400 or 414: a query string with an unknown parameter, a malformed value, or too
     /// many values or bytes.
     BadQuery,
+    /// 503: all subscribers' filters hold the most values allowed.
+    FilterBudget,
 }
 
 /// Why the server closed a subscriber's WebSocket, as counted.
@@ -136,6 +138,7 @@ pub struct Metrics {
     connected: U64Gauge,
     pipeline_failures: Counter,
     subscribers: U64Gauge,
+    tainted_outputs: U64Gauge,
     slow_consumers: Counter,
     idle_timeouts: Counter,
     oversized_messages: Counter,
@@ -143,6 +146,7 @@ pub struct Metrics {
     history_expired: Counter,
     refused_resumes: Counter,
     refused_queries: Counter,
+    refused_filters: Counter,
     latency: Histogram,
     refused: Family<RefusedLabels, Counter>,
     registry: Registry,
@@ -229,6 +233,11 @@ impl Default for Metrics {
                 "planetmint_stream_subscribers",
                 "Connected stream subscribers",
             ),
+            tainted_outputs: gauge(
+                r,
+                "planetmint_stream_tainted_outputs",
+                "Unspent outputs of transactions the node accepted and the stream refused: spending one is refused too",
+            ),
             slow_consumers: counter(
                 r,
                 "planetmint_stream_slow_consumers_closed",
@@ -263,6 +272,11 @@ impl Default for Metrics {
                 r,
                 "planetmint_stream_refused_queries",
                 "Subscriptions refused (400, 414) for a malformed, unknown or oversized query string",
+            ),
+            refused_filters: counter(
+                r,
+                "planetmint_stream_refused_filters",
+                "Subscriptions refused (503) because all subscribers' filters held the most values allowed",
             ),
             latency: registered(
                 r,
@@ -332,6 +346,10 @@ impl Metrics {
 
     /// The node's latest height as last seen (an event, a `/status`): lag is measured
     /// against it.
+    pub fn record_tainted(&self, outputs: usize) {
+        self.tainted_outputs.set(outputs as u64);
+    }
+
     pub fn record_node_height(&self, height: Height) {
         self.node_height.inner().fetch_max(height.get(), Relaxed);
     }
@@ -395,6 +413,7 @@ impl Metrics {
             Refusal::TooManyClients => self.refused_clients.inc(),
             Refusal::TooOld => self.refused_resumes.inc(),
             Refusal::BadQuery => self.refused_queries.inc(),
+            Refusal::FilterBudget => self.refused_filters.inc(),
         };
     }
 

@@ -19,7 +19,7 @@ use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::validate::judge::{JudgedBlock, Refusal, judge};
-use crate::validate::taint::Taint;
+use crate::validate::taint::{Delta, Overlay, Taint};
 use crate::wire::{self, EncodedBlock};
 
 /// Blocks in flight between the source and the validate stage. A block is validated in a few
@@ -48,7 +48,7 @@ pub async fn run(
     let mut pending_check: Option<(Height, String)> =
         store.last_height().zip(store.last_app_hash());
     // The outputs refused transactions left, as the store had them after the last block.
-    let mut taint = Taint::new(store.tainted());
+    let mut taint = Arc::new(load_taint(&store, &metrics).await);
     let mut raws = Vec::with_capacity(COMMIT_BLOCKS);
     while blocks.recv_many(&mut raws, COMMIT_BLOCKS).await > 0 {
         // The source never repeats a height; this keeps a bug there from reaching clients.
@@ -66,7 +66,7 @@ pub async fn run(
             continue;
         }
         let batch = Arc::new(std::mem::take(&mut raws));
-        let (judged, taint_after) = judge_until_done(&batch, threads, &taint, &metrics).await;
+        let (judged, delta) = judge_until_done(&batch, threads, &taint, &metrics).await;
         let mut encoded = Vec::with_capacity(judged.len());
         let mut app_hash = String::new();
         for (raw, judged) in batch.iter().zip(judged) {
@@ -89,8 +89,11 @@ pub async fn run(
             encoded.push(Arc::new(encode(judged)));
         }
         let encoded = Arc::new(encoded);
-        if store_until_done(&store, &encoded, app_hash, &taint_after, &metrics).await {
-            taint = taint_after;
+        let delta = Arc::new(delta);
+        if store_until_done(&store, &encoded, app_hash, &delta, &metrics).await {
+            // The judging task's reference is gone, so this updates in place.
+            Arc::make_mut(&mut taint).apply(&delta);
+            metrics.record_tainted(taint.len());
             for (block, raw) in encoded.iter().zip(batch.iter()) {
                 hub.publish(block.clone(), raw.received);
             }
@@ -105,22 +108,23 @@ pub async fn run(
 /// transactions, so the stage stops here, retrying (and saying so) until restarted with a
 /// fix, while `/ready` shows the lag grow.
 ///
-/// Judging follows `taint` through the batch in block order; the taint after the batch
-/// comes back with the verdicts and is kept only once the batch is stored.
+/// Judging follows the taint through the batch in block order, over the stored set; what
+/// it changed comes back with the verdicts, to be applied once the batch is stored.
 async fn judge_until_done(
     batch: &Arc<Vec<RawBlock>>,
     threads: usize,
-    taint: &Taint,
+    taint: &Arc<Taint>,
     metrics: &Metrics,
-) -> (Vec<JudgedBlock>, Taint) {
+) -> (Vec<JudgedBlock>, Delta) {
     loop {
-        let (blocks, mut taint) = (batch.clone(), taint.clone());
+        let (blocks, taint) = (batch.clone(), taint.clone());
         let judged = tokio::task::spawn_blocking(move || {
+            let mut overlay = Overlay::new(&taint);
             let judged = blocks
                 .iter()
-                .map(|raw| judge(raw, threads, &mut taint))
+                .map(|raw| judge(raw, threads, &mut overlay))
                 .collect::<Vec<_>>();
-            (judged, taint)
+            (judged, overlay.into_delta())
         })
         .await;
         match judged {
@@ -134,27 +138,26 @@ async fn judge_until_done(
     }
 }
 
-/// Stores `blocks` with the state carried past them (our app hash and the taint after the
-/// last), retrying until it succeeds: nothing may be published unstored. False when they
-/// must not be published at all (they repeat stored heights).
+/// Stores `blocks` with the state carried past them (our app hash after the last, and what
+/// they changed in the taint), retrying until it succeeds: nothing may be published
+/// unstored. False when they must not be published at all (they repeat stored heights).
 async fn store_until_done(
     store: &Arc<Store>,
     blocks: &Arc<Vec<Arc<EncodedBlock>>>,
     app_hash: String,
-    taint: &Taint,
+    taint: &Arc<Delta>,
     metrics: &Metrics,
 ) -> bool {
     let app_hash: Arc<str> = app_hash.into();
-    let tainted = Arc::new(taint.outputs().clone());
     loop {
-        let (store, task_blocks, hash, tainted) = (
+        let (store, task_blocks, hash, delta) = (
             store.clone(),
             blocks.clone(),
             app_hash.clone(),
-            tainted.clone(),
+            taint.clone(),
         );
         let stored =
-            tokio::task::spawn_blocking(move || store.append(&task_blocks, &hash, &tainted)).await;
+            tokio::task::spawn_blocking(move || store.append(&task_blocks, &hash, &delta)).await;
         match stored {
             Ok(Ok(())) => return true,
             Ok(Err(error @ StoreError::NotAfter { .. })) => {
@@ -171,6 +174,26 @@ async fn store_until_done(
                 error!(error = %panic, "storing blocks panicked; retrying");
             }
         }
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
+/// The tainted outputs as stored, read before the first block is judged; retried like a
+/// failing write, since judging without them could publish a tainted spend.
+async fn load_taint(store: &Arc<Store>, metrics: &Metrics) -> Taint {
+    loop {
+        let reading = store.clone();
+        match tokio::task::spawn_blocking(move || reading.tainted()).await {
+            Ok(Ok(taint)) => {
+                metrics.record_tainted(taint.len());
+                return taint;
+            }
+            Ok(Err(error)) => {
+                error!(%error, retry_in = ?RETRY, "reading the tainted outputs failed; judging waits")
+            }
+            Err(panic) => error!(error = %panic, "reading the tainted outputs panicked; retrying"),
+        }
+        metrics.record_pipeline_failure();
         tokio::time::sleep(RETRY).await;
     }
 }
@@ -195,7 +218,11 @@ fn encode(judged: JudgedBlock) -> EncodedBlock {
             tags: refused.tags,
         })
         .collect();
-    EncodedBlock::encode(judged.height, &judged.app_hash, published, refused)
+    let block = EncodedBlock::encode(judged.height, &judged.app_hash, published, refused);
+    // Indexed once, here, rather than by the first filtered subscriber's task.
+    block.index();
+    block.refused_index();
+    block
 }
 
 fn app_hash_mismatch(metrics: &Metrics, height: Height, ours: &str, node: &str) {

@@ -290,8 +290,8 @@ fn subscribe(
     }
     let admission = match admit(&state, &subscription) {
         Ok(admission) => admission,
-        Err(why) => {
-            state.metrics.record_refusal(Refusal::TooManyClients);
+        Err((refusal, why)) => {
+            state.metrics.record_refusal(refusal);
             warn!(stream = stream.as_str(), why, "refused subscriber");
             return (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response();
         }
@@ -325,12 +325,15 @@ fn subscribe(
 
 /// A slot under the client limit and, for a filter, its values under the budget of all
 /// subscribers' values; else why not (the client is told, with 503).
-fn admit(state: &StreamState, subscription: &Subscription) -> Result<Admission, &'static str> {
+fn admit(
+    state: &StreamState,
+    subscription: &Subscription,
+) -> Result<Admission, (Refusal, &'static str)> {
     let client = state
         .clients
         .clone()
         .try_acquire_owned()
-        .map_err(|_| "too many clients")?;
+        .map_err(|_| (Refusal::TooManyClients, "too many clients"))?;
     let values = subscription.filter.values();
     let filter_values = match u32::try_from(values) {
         Ok(0) => None,
@@ -338,7 +341,10 @@ fn admit(state: &StreamState, subscription: &Subscription) -> Result<Admission, 
         Err(_) => None,
     };
     if values > 0 && filter_values.is_none() {
-        return Err("too many filter values held by all subscribers");
+        return Err((
+            Refusal::FilterBudget,
+            "too many filter values held by all subscribers",
+        ));
     }
     Ok(Admission {
         client,

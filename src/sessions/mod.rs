@@ -234,19 +234,22 @@ where
         };
         let sent_through = outgoing.last_height();
         let received = outgoing.received();
-        tokio::select! {
+        let frames_sent = tokio::select! {
             () = shutdown.cancelled() => return End::Shutdown,
             sent = timeout(SEND_TIMEOUT, send(socket, outgoing, feed.stream, &feed.subscription)) => match sent {
-                Ok(Ok(())) => {}
+                Ok(Ok(frames)) => frames,
                 Ok(Err(())) => return End::SocketError,
                 // Stuck behind a client that stopped reading: a slow consumer too.
                 Err(_) => return End::Closed(CloseReason::SlowConsumer),
             },
-        }
+        };
         if let Some(height) = sent_through {
             cursor.sent(height);
         }
-        if let Some(received) = received {
+        // A filtered subscriber a block had nothing for was sent nothing, so it took no time.
+        if let Some(received) = received
+            && frames_sent > 0
+        {
             metrics.record_latency(received.elapsed());
         }
     }
@@ -314,14 +317,14 @@ impl Outgoing {
 }
 
 /// Writes a block's frames, a chunk of history, or a ping, and flushes once: one write for
-/// the whole block instead of one per message. The socket's error is not kept: the session
-/// ends the same way whatever it was.
+/// the whole block instead of one per message; returns how many text frames it wrote. The
+/// socket's error is not kept: the session ends the same way whatever it was.
 async fn send<S: Sink<Message> + Unpin>(
     socket: &mut S,
     outgoing: Outgoing,
     stream: StreamKind,
     subscription: &Subscription,
-) -> Result<(), ()> {
+) -> Result<usize, ()> {
     let blocks: Vec<&EncodedBlock> = match &outgoing {
         Outgoing::Ping => {
             socket
@@ -333,12 +336,15 @@ async fn send<S: Sink<Message> + Unpin>(
         Outgoing::Batch(batch) => vec![&batch.block],
         Outgoing::History(blocks) => blocks.iter().collect(),
     };
+    let mut sent = 0;
     for block in blocks {
         for frame in view::frames(block, stream, subscription) {
             socket.feed(Message::Text(frame)).await.map_err(drop)?;
+            sent += 1;
         }
     }
-    socket.flush().await.map_err(drop)
+    socket.flush().await.map_err(drop)?;
+    Ok(sent)
 }
 
 /// Whether a receive error is the frame or message size limit.

@@ -1,7 +1,6 @@
 //! The session driven over channels instead of a network socket: what a subscriber is sent,
 //! and how its session ends, for the paths the cursor decides.
 
-use std::collections::BTreeSet;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -9,8 +8,9 @@ use futures_channel::mpsc as channel;
 use tokio::task::JoinHandle;
 
 use super::*;
-use crate::filter::Filter;
+use crate::filter::{self, QueryLimits};
 use crate::hub::Hub;
+use crate::validate::taint::Delta;
 use crate::wire::index::Tags;
 
 /// A socket made of two channels: what the test sends arrives as the client's messages, and
@@ -88,11 +88,17 @@ impl Client {
     }
 }
 
+const ALICE: &str = "3RUtgMVfFVoWvUPLorTTbS93V5FkrB43F1D5JNnKNW7R";
+const BOB: &str = "C7yJPaDX4vhy9GF9LwuNNHwnkUawypowiWMQedtQ3HBZ";
+
+/// One transaction, to Bob at odd heights and to Alice at even ones.
 fn block(height: u64) -> Arc<EncodedBlock> {
     let id = format!("{height:064x}");
+    let owner = if height % 2 == 1 { BOB } else { ALICE };
     let tags = Tags {
         transaction_id: Some(id.clone()),
         asset_ids: vec![id],
+        public_keys: vec![owner.into()],
         ..Tags::default()
     };
     Arc::new(EncodedBlock::encode(
@@ -126,13 +132,21 @@ impl Setup {
         for height in heights {
             let block = block(height);
             self.store
-                .append(std::slice::from_ref(&block), "hash", &BTreeSet::new())
+                .append(std::slice::from_ref(&block), "hash", &Delta::default())
                 .unwrap();
             self.hub.publish(block, None);
         }
     }
 
     fn connect(&self, from: Option<u64>, settings: SessionSettings) -> Client {
+        let query = from.map(|height| format!("from_height={height}"));
+        self.connect_with(query.as_deref(), settings)
+    }
+
+    /// A `valid_transactions` client whose request had `query`.
+    fn connect_with(&self, query: Option<&str>, settings: SessionSettings) -> Client {
+        let subscription =
+            filter::parse(StreamKind::Transactions, query, &QueryLimits::default()).unwrap();
         let (says, incoming) = channel::unbounded();
         let (outgoing, hears) = channel::unbounded();
         let feed = Feed {
@@ -140,11 +154,7 @@ impl Setup {
             live: self.hub.subscribe(),
             store: self.store.clone(),
             history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
-            subscription: Subscription {
-                from: from.and_then(Height::new),
-                filter: Filter::default(),
-                bodies: false,
-            },
+            subscription,
         };
         let admission = Admission {
             client: Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap(),
@@ -179,6 +189,21 @@ async fn a_resuming_client_gets_history_then_live_exactly_once() {
     setup.shutdown.cancel();
     assert_eq!(client.close().await, (1001, "server shutting down".into()));
     client.session.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_filtered_resume_gets_only_its_matches_across_the_hand_over() {
+    let setup = Setup::new(16);
+    setup.publish(1..=4);
+    let query = format!("from_height=2&public_key={BOB}");
+    let mut client = setup.connect_with(Some(&query), SessionSettings::DEFAULT);
+    setup.publish(5..=8);
+    // Bob's are the odd heights: 3 from history, 5 and 7 from the ring or the store.
+    assert_eq!(client.heights(3).await, [3, 5, 7]);
+    setup.publish(9..=9);
+    assert_eq!(client.heights(1).await, [9]);
+    setup.shutdown.cancel();
+    assert_eq!(client.close().await, (1001, "server shutting down".into()));
 }
 
 #[tokio::test]

@@ -14,36 +14,38 @@
 //! Layout: table `blocks` maps a height to a stored block (see `stored`): its messages on
 //! every stream, and the bodies and filter tags of its transactions, so a resuming client
 //! gets exactly what a live one got, filters and bodies included. Table `meta` holds the
-//! format, the chain id, the last height, and the state the validate stage carries from
-//! block to block: the app hash after the last block and the tainted outputs (see
-//! `validate::taint`). Blocks older than the retention window are deleted in the same
+//! format, the chain id, the last height and the app hash after it; table `tainted` the
+//! outputs the validate stage must not let be spent (see `validate::taint`), updated in
+//! the same commit as the blocks whose judging changed it. Blocks older than the retention window are deleted in the same
 //! commit that adds new ones.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use redb::backends::InMemoryBackend;
-use redb::{
-    Database, ReadableDatabase as _, ReadableTable as _, ReadableTableMetadata as _,
-    TableDefinition,
-};
+use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition};
 use tracing::warn;
 
 use crate::chain::{Height, OutputLink};
+use crate::validate::taint::{Delta, Taint};
 use crate::wire::EncodedBlock;
 
 mod stored;
 
-const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+/// Named for its layout: a version that wrote `blocks` (frames joined by newlines) finds no
+/// table of this name, rather than values it cannot read.
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks_v2");
+/// The layout before bodies and filters, dropped when such a store is opened.
+const OLD_BLOCKS: &str = "blocks";
+/// The tainted outputs (transaction id, output index), see `validate::taint`.
+const TAINTED: TableDefinition<(&str, u64), ()> = TableDefinition::new("tainted");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 const FORMAT: &str = "format";
 const CHAIN_ID: &str = "chain_id";
 const LAST_HEIGHT: &str = "last_height";
 const APP_HASH: &str = "app_hash";
-const TAINTED: &str = "tainted";
 
 /// The layout this version writes. A store without a format (written before bodies and
 /// filters were kept) has its history dropped on opening: its cursor, chain and app hash
@@ -103,8 +105,6 @@ pub struct Store {
     /// Our app hash after the last stored block, mirrored like `last`: the validate stage
     /// checks the next block's header against it, across restarts too.
     app_hash: Mutex<Option<String>>,
-    /// The tainted outputs after the last stored block, mirrored like `app_hash`.
-    tainted: Mutex<BTreeSet<OutputLink>>,
 }
 
 impl Store {
@@ -135,7 +135,8 @@ impl Store {
         let write = database.begin_write().map_err(db)?;
         // Creating the tables up front lets readers open them unconditionally.
         {
-            let mut blocks = write.open_table(BLOCKS).map_err(db)?;
+            write.open_table(BLOCKS).map_err(db)?;
+            write.open_table(TAINTED).map_err(db)?;
             let mut meta = write.open_table(META).map_err(db)?;
             let format = meta
                 .get(FORMAT)
@@ -149,11 +150,11 @@ impl Store {
                     });
                 }
                 None => {
-                    if !blocks.is_empty().map_err(db)? {
+                    let old = TableDefinition::<u64, &[u8]>::new(OLD_BLOCKS);
+                    if write.delete_table(old).map_err(db)? {
                         warn!(
                             "the store holds history in the layout before bodies and filters; dropping that history, keeping the cursor"
                         );
-                        blocks.retain(|_, _| false).map_err(db)?;
                     }
                     meta.insert(FORMAT, CURRENT_FORMAT.as_bytes()).map_err(db)?;
                 }
@@ -170,11 +171,6 @@ impl Store {
         };
         let chain_id = text(CHAIN_ID)?;
         let app_hash = text(APP_HASH)?;
-        let tainted = match meta.get(TAINTED).map_err(db)? {
-            None => BTreeSet::new(),
-            Some(bytes) => postcard::from_bytes(bytes.value())
-                .map_err(|_| StoreError::Damaged { height: 0 })?,
-        };
         // A cursor that does not parse must stop the service, not restart it from scratch.
         let last = match text(LAST_HEIGHT)? {
             None => 0,
@@ -192,7 +188,6 @@ impl Store {
             first: AtomicU64::new(first),
             chain_id: Mutex::new(chain_id),
             app_hash: Mutex::new(app_hash),
-            tainted: Mutex::new(tainted),
         })
     }
 
@@ -201,9 +196,14 @@ impl Store {
         Height::new(self.last.load(Relaxed))
     }
 
-    /// The oldest height a client may resume from.
+    /// The oldest height a client may resume from. A store with a cursor but no history yet
+    /// (its history dropped with an old layout) holds nothing before the next block.
     pub fn first_height(&self) -> Option<Height> {
-        Height::new(self.first.load(Relaxed))
+        match (self.first.load(Relaxed), self.last.load(Relaxed)) {
+            (0, 0) => None,
+            (0, last) => Height::new(last + 1),
+            (first, _) => Height::new(first),
+        }
     }
 
     /// Planetmint's app hash after the last stored block (as we computed it): the next
@@ -213,8 +213,20 @@ impl Store {
     }
 
     /// The tainted outputs after the last stored block: where the validate stage continues.
-    pub fn tainted(&self) -> BTreeSet<OutputLink> {
-        lock(&self.tainted).clone()
+    /// Read once, when the stage starts; each commit then updates the table by its delta.
+    pub fn tainted(&self) -> Result<Taint, StoreError> {
+        let read = self.db.begin_read().map_err(db)?;
+        let table = read.open_table(TAINTED).map_err(db)?;
+        let mut outputs = Vec::new();
+        for entry in table.iter().map_err(db)? {
+            let (key, _) = entry.map_err(db)?;
+            let (transaction_id, output_index) = key.value();
+            outputs.push(OutputLink {
+                transaction_id: transaction_id.to_owned(),
+                output_index,
+            });
+        }
+        Ok(Taint::new(outputs))
     }
 
     /// Binds the store to the node's chain on first use; a store of another chain is
@@ -242,13 +254,13 @@ impl Store {
     }
 
     /// Stores consecutive blocks after the last stored one, with the state carried past the
-    /// last of them (our `app_hash` and the `tainted` outputs), in one durable commit; drops
-    /// what falls out of the window.
+    /// last of them (our `app_hash`, and what judging them changed in the tainted outputs),
+    /// in one durable commit; drops what falls out of the window.
     pub fn append(
         &self,
         blocks: &[Arc<EncodedBlock>],
         app_hash: &str,
-        tainted: &BTreeSet<OutputLink>,
+        taint: &Delta,
     ) -> Result<(), StoreError> {
         let Some(newest) = blocks.last() else {
             return Ok(());
@@ -275,9 +287,17 @@ impl Store {
             meta.insert(LAST_HEIGHT, last.to_string().as_bytes())
                 .map_err(db)?;
             meta.insert(APP_HASH, app_hash.as_bytes()).map_err(db)?;
-            let tainted_bytes =
-                postcard::to_allocvec(tainted).expect("serializing to memory cannot fail");
-            meta.insert(TAINTED, tainted_bytes.as_slice()).map_err(db)?;
+            let mut tainted = write.open_table(TAINTED).map_err(db)?;
+            for link in &taint.removed {
+                tainted
+                    .remove((link.transaction_id.as_str(), link.output_index))
+                    .map_err(db)?;
+            }
+            for link in &taint.added {
+                tainted
+                    .insert((link.transaction_id.as_str(), link.output_index), ())
+                    .map_err(db)?;
+            }
         }
         write.commit().map_err(db)?;
         let first = self.first.load(Relaxed);
@@ -287,7 +307,6 @@ impl Store {
             .store(first.max(last.saturating_sub(self.history) + 1), Relaxed);
         self.last.store(newest.height.get(), Relaxed);
         *lock(&self.app_hash) = Some(app_hash.to_owned());
-        lock(&self.tainted).clone_from(tainted);
         Ok(())
     }
 

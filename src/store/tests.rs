@@ -1,4 +1,5 @@
 use super::*;
+use crate::validate::taint::{Delta, Taint};
 use crate::wire::index::Tags;
 use crate::wire::{self, EncodedBlock};
 
@@ -53,7 +54,7 @@ fn blocks_come_back_as_stored_and_old_ones_are_pruned() {
     let store = Store::in_memory(3).unwrap();
     assert_eq!(store.last_height(), None);
     assert_eq!(store.first_height(), None);
-    let none = BTreeSet::new();
+    let none = Delta::default();
     let blocks: Vec<_> = (1..=2).map(|h| block(h, h as usize - 1)).collect();
     store.append(&blocks, "hash-2", &none).unwrap();
     assert!(same(&store.read(h(1), usize::MAX).unwrap(), &blocks));
@@ -85,7 +86,7 @@ fn blocks_come_back_as_stored_and_old_ones_are_pruned() {
 #[test]
 fn a_height_is_never_stored_twice() {
     let store = Store::in_memory(10).unwrap();
-    let none = BTreeSet::new();
+    let none = Delta::default();
     store.append(&[block(7, 1)], "a", &none).unwrap();
     for repeat in [block(7, 1), block(6, 0)] {
         assert!(matches!(
@@ -101,21 +102,32 @@ fn a_height_is_never_stored_twice() {
 #[test]
 fn the_cursor_and_the_carried_state_survive_reopening_and_bind_one_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let tainted: BTreeSet<_> = [link("forged", 0), link("spender", 1)].into();
+    let added = Delta {
+        added: [link("forged", 0), link("forged", 1), link("spender", 0)].into(),
+        removed: Default::default(),
+    };
     {
         let store = Store::open(dir.path(), 100).unwrap();
-        assert!(store.tainted().is_empty());
+        assert!(store.tainted().unwrap().is_empty());
         store.claim_chain("chain-a").unwrap();
         store
-            .append(&[block(41, 2), block(42, 0)], "app-42", &tainted)
+            .append(&[block(41, 2), block(42, 0)], "app-42", &added)
             .unwrap();
-        assert_eq!(store.tainted(), tainted);
+        // A later commit carries only its own changes.
+        let spent = Delta {
+            added: Default::default(),
+            removed: [link("forged", 1)].into(),
+        };
+        store.append(&[block(43, 0)], "app-43", &spent).unwrap();
     }
     let store = Store::open(dir.path(), 100).unwrap();
-    assert_eq!(store.last_height(), Height::new(42));
+    assert_eq!(store.last_height(), Height::new(43));
     assert_eq!(store.first_height(), Height::new(41));
-    assert_eq!(store.last_app_hash().as_deref(), Some("app-42"));
-    assert_eq!(store.tainted(), tainted);
+    assert_eq!(store.last_app_hash().as_deref(), Some("app-43"));
+    assert_eq!(
+        store.tainted().unwrap(),
+        Taint::new([link("forged", 0), link("spender", 0)])
+    );
     store.claim_chain("chain-a").unwrap();
     assert!(matches!(
         store.claim_chain("chain-b"),
@@ -123,7 +135,7 @@ fn the_cursor_and_the_carried_state_survive_reopening_and_bind_one_chain() {
     ));
     assert!(same(
         &store.read(h(1), usize::MAX).unwrap(),
-        &[block(41, 2), block(42, 0)]
+        &[block(41, 2), block(42, 0), block(43, 0)]
     ));
     drop(store);
     dir.close().unwrap();
@@ -137,7 +149,7 @@ fn a_store_of_the_old_layout_keeps_its_cursor_and_drops_its_history() {
         let database = Database::create(dir.path().join(FILE_NAME)).unwrap();
         let write = database.begin_write().unwrap();
         write
-            .open_table(BLOCKS)
+            .open_table(TableDefinition::<u64, &[u8]>::new(OLD_BLOCKS))
             .unwrap()
             .insert(
                 9,
@@ -153,10 +165,11 @@ fn a_store_of_the_old_layout_keeps_its_cursor_and_drops_its_history() {
     let store = Store::open(dir.path(), 100).unwrap();
     assert_eq!(store.last_height(), Height::new(9));
     assert_eq!(store.last_app_hash().as_deref(), Some("app-9"));
-    assert_eq!(store.first_height(), None);
+    // Resumes into the dropped history get 410: nothing is kept before the next block.
+    assert_eq!(store.first_height(), Height::new(10));
     assert!(store.read(h(1), usize::MAX).unwrap().is_empty());
     store
-        .append(&[block(10, 1)], "app-10", &BTreeSet::new())
+        .append(&[block(10, 1)], "app-10", &Delta::default())
         .unwrap();
     assert_eq!(store.first_height(), Height::new(10));
     drop(store);

@@ -6,6 +6,7 @@
 //! transactions are filtered too: a field of the wrong shape contributes nothing.
 
 use super::json::{Object, Value, canonical};
+use crate::chain::OutputLink;
 use crate::wire::index::Tags;
 
 /// The keys a filter matches that can be read before the id is known: the operation, every
@@ -32,6 +33,27 @@ fn keys(items: Option<&Value>, field: &str) -> Vec<String> {
         .filter_map(|item| item.get(field)?.as_array())
         .flatten()
         .filter_map(|key| key.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The outputs the body's inputs spend (`inputs[*].fulfills`), those that are well formed:
+/// what a transaction the node accepted took out of its state, valid to us or not.
+pub fn spends(body: &Object) -> Vec<OutputLink> {
+    body.get("inputs")
+        .and_then(Value::as_array)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|input| {
+            let link = input.get("fulfills")?;
+            Some(OutputLink {
+                transaction_id: link.get("transaction_id")?.as_str()?.to_owned(),
+                output_index: match link.get("output_index")? {
+                    &Value::Int(n) => u64::try_from(n).ok()?,
+                    Value::BigInt(text) => text.parse().ok()?,
+                    _ => return None,
+                },
+            })
+        })
         .collect()
 }
 
@@ -102,6 +124,16 @@ mod tests {
         assert_eq!(tags.owners_before, ["a", "b"]);
         assert_eq!(tags.public_keys, ["d", "e"]);
         assert_eq!(output_count(&body), 3);
+        let spending = object(
+            r#"{"inputs":[{"fulfills":{"transaction_id":"t","output_index":18446744073709551615}},
+                {"fulfills":null},{"fulfills":{"transaction_id":"u","output_index":-1}},
+                {"fulfills":{"transaction_id":"v","output_index":2}}]}"#,
+        );
+        let link = |id: &str, output_index| OutputLink {
+            transaction_id: id.into(),
+            output_index,
+        };
+        assert_eq!(spends(&spending), [link("t", u64::MAX), link("v", 2)]);
         let odd = object(r#"{"operation":["CREATE"],"outputs":{"public_keys":["x"]}}"#);
         assert_eq!(super::tags(&odd), Tags::default());
         assert_eq!(output_count(&odd), 0);

@@ -11,7 +11,7 @@
 
 use sha3::{Digest, Sha3_256};
 
-use super::taint::Taint;
+use super::taint::Overlay;
 use super::{TxId, Verdict, validate};
 use crate::chain::{Height, OutputLink, RawBlock};
 use crate::parallel::map_in_order;
@@ -100,7 +100,7 @@ pub struct JudgedBlock {
 
 /// Judges every transaction of `block`, validating on up to `threads` threads. `taint` is
 /// the stream's memory of refused outputs before the block, and after it on return.
-pub fn judge(block: &RawBlock, threads: usize, taint: &mut Taint) -> JudgedBlock {
+pub fn judge(block: &RawBlock, threads: usize, taint: &mut Overlay) -> JudgedBlock {
     let verdicts = map_in_order(&block.txs, threads, |raw| validate(raw));
     let mut judged = JudgedBlock {
         height: block.height,
@@ -140,30 +140,32 @@ pub fn judge(block: &RawBlock, threads: usize, taint: &mut Taint) -> JudgedBlock
 
 /// A transaction the node accepted, at `index`: published, unless it is invalid or spends a
 /// tainted output, in which case its own outputs are tainted.
-fn judge_accepted(index: usize, verdict: Verdict, taint: &mut Taint) -> Outcome {
+///
+/// Whatever the verdict, the node took the outputs it spends out of its state, so tainted
+/// ones among them leave the set. Its own outputs are tainted under the id we computed:
+/// the node accepted it, so its claimed id passed Planetmint's `validate_id` and is that
+/// one. One the node accepted without an id we can compute taints nothing: the app-hash
+/// check reports that block as disagreeing with the node.
+fn judge_accepted(index: usize, verdict: Verdict, taint: &mut Overlay) -> Outcome {
     let Verdict {
         transaction_id,
         tags,
         body,
         outputs,
+        spends,
         result,
     } = verdict;
-    let refusal = match result {
-        Ok(tx) => {
-            let spent = tx.inputs.iter().filter_map(|input| input.fulfills.as_ref());
-            match taint.spend(spent) {
-                None => {
-                    return Outcome::Publish(Published {
-                        id: tx.id,
-                        tags,
-                        body: body.expect("a valid transaction decoded"),
-                        unverifiable: tx.unverifiable.is_some(),
-                    });
-                }
-                Some(output) => Refusal::SpendsRefused { output },
-            }
+    let refusal = match (result, taint.spend(&spends)) {
+        (Ok(tx), None) => {
+            return Outcome::Publish(Published {
+                id: tx.id,
+                tags,
+                body: body.expect("a valid transaction decoded"),
+                unverifiable: tx.unverifiable.is_some(),
+            });
         }
-        Err(invalid) => Refusal::Invalid {
+        (Ok(_), Some(output)) => Refusal::SpendsRefused { output },
+        (Err(invalid), _) => Refusal::Invalid {
             code: invalid.code(),
             message: invalid.to_string(),
         },
@@ -216,6 +218,7 @@ pub fn calculate_hash<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
 mod tests {
     use super::*;
     use crate::chain::TxResult;
+    use crate::validate::taint::Taint;
 
     #[test]
     fn calculate_hash_matches_planetmint() {
@@ -242,12 +245,18 @@ mod tests {
         let block = RawBlock {
             height: Height::new(5).unwrap(),
             txs: vec![b"{}".to_vec(), b"not json".to_vec()],
-            results: vec![TxResult::with_code(1), TxResult::accepted()],
+            results: vec![
+                TxResult {
+                    code: 1,
+                    log: String::new(),
+                },
+                TxResult::accepted(),
+            ],
             previous_app_hash: "ab".into(),
             app_hash: None,
             received: None,
         };
-        let judged = judge(&block, 2, &mut Taint::default());
+        let judged = judge(&block, 2, &mut Overlay::new(&Taint::default()));
         assert!(judged.published.is_empty());
         assert_eq!(judged.refused.len(), 2);
         assert_eq!(

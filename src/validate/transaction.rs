@@ -42,6 +42,7 @@ pub fn validate(raw: &[u8]) -> Verdict {
         tags: Tags::default(),
         body: None,
         outputs: 0,
+        spends: Vec::new(),
         result: Err(Invalid::NotObject),
     };
     verdict.result = check(raw, &mut verdict);
@@ -56,6 +57,7 @@ fn check(raw: &[u8], seen: &mut Verdict) -> Result<Transaction, Invalid> {
     };
     seen.tags = extract::tags(&body);
     seen.outputs = extract::output_count(&body);
+    seen.spends = extract::spends(&body);
     if !document.unencodable {
         seen.body = Some(extract::body_json(&body));
     }

@@ -135,5 +135,7 @@ pub struct Verdict {
     pub body: Option<String>,
     /// How many outputs the body lists.
     pub outputs: usize,
+    /// The outputs its inputs spend, as far as the body names them well formed.
+    pub spends: Vec<OutputLink>,
     pub result: Result<Transaction, Invalid>,
 }

@@ -224,6 +224,14 @@ impl EncodedBlock {
     /// The `valid_blocks` frame listing only the published transactions at `positions`
     /// (ascending), with their bodies when `bodies`: a filtered subscriber's block message.
     pub fn filtered_block(&self, positions: &[u32], bodies: bool) -> Frame {
+        if positions.len() == self.published.len() {
+            // Everything matched: the shared frame says the same.
+            return if bodies {
+                self.full_block().clone()
+            } else {
+                self.block.clone()
+            };
+        }
         let picked = || positions.iter().map(|&p| &self.published[p as usize]);
         let frame = to_frame(&BlockMessage {
             height: self.height.get(),

@@ -12,6 +12,8 @@ use super::expected::expected_lines;
 pub struct Reference {
     /// `valid_transactions` messages, in order, each with the body Planetmint decoded.
     pub published: Vec<(Value, Value)>,
+    /// The same messages as the reference file spells them, byte for byte.
+    pub published_lines: Vec<String>,
     pub blocks: Vec<Value>,
     /// `refused_transactions` lines: the message fields, plus `transaction` (the body, or
     /// null) and no `message`.
@@ -44,6 +46,7 @@ impl Reference {
             .collect();
         Reference {
             published,
+            published_lines: expected_lines(chain, "valid_transactions"),
             blocks: json_lines(chain, "valid_blocks"),
             refused: json_lines(chain, "refused_transactions"),
         }
@@ -51,13 +54,23 @@ impl Reference {
 
     /// The `valid_transactions` frames `query` selects.
     pub fn transactions(&self, query: &Query) -> Vec<Value> {
-        self.published
-            .iter()
-            .filter(|(message, body)| {
-                query.matches(body, &message["transaction_id"], &message["asset_ids"])
-            })
-            .map(|(message, _)| message.clone())
+        self.selected(query)
+            .map(|i| self.published[i].0.clone())
             .collect()
+    }
+
+    /// The same frames as text, byte for byte.
+    pub fn transaction_lines(&self, query: &Query) -> Vec<String> {
+        self.selected(query)
+            .map(|i| self.published_lines[i].clone())
+            .collect()
+    }
+
+    fn selected<'a>(&'a self, query: &'a Query) -> impl Iterator<Item = usize> + 'a {
+        (0..self.published.len()).filter(move |&i| {
+            let (message, body) = &self.published[i];
+            query.matches(body, &message["transaction_id"], &message["asset_ids"])
+        })
     }
 
     /// The `valid_blocks` frames under `query`: every block, listing the matching ids.
@@ -148,16 +161,6 @@ impl Query {
 
     /// Whether the transaction `body`, whose id Planetmint computes as `id`, matches.
     fn matches(&self, body: &Value, id: &Value, asset_ids: &Value) -> bool {
-        let strings = |items: &Value, key: &str| -> Vec<String> {
-            items
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|item| item[key].as_array())
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        };
         let text = |v: &Value| v.as_str().map(str::to_owned).into_iter().collect();
         let any = |wanted: &[String], have: Vec<String>| {
             wanted.is_empty() || wanted.iter().any(|w| have.contains(w))
@@ -174,15 +177,25 @@ impl Query {
             .iter()
             .map(|t| t.to_lowercase())
             .collect();
-        any(&self.public_key, strings(&body["outputs"], "public_keys"))
-            && any(
-                &self.owner_before,
-                strings(&body["inputs"], "owners_before"),
-            )
+        any(&self.public_key, keys(&body["outputs"], "public_keys"))
+            && any(&self.owner_before, keys(&body["inputs"], "owners_before"))
             && any(&self.asset_id, ids)
             && any(&upper, text(&body["operation"]))
             && any(&lower, text(id))
     }
+}
+
+/// The strings of `items[*][key][*]`: every output's `public_keys`, every input's
+/// `owners_before`.
+pub fn keys(items: &Value, key: &str) -> Vec<String> {
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item[key].as_array())
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The refusal frames as the reference gives them: without the body, and `message` (whose
