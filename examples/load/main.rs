@@ -121,7 +121,12 @@ fn valid_transactions() -> Vec<Vec<u8>> {
     for (i, line) in lines.enumerate() {
         let block = parse_block(line, i + 2, dialect).expect("block line");
         for (tx, result) in block.txs.into_iter().zip(block.results) {
-            if result.code == 0 && validate(&tx).result.is_ok_and(|t| t.unverifiable.is_none()) {
+            // The filtered mode counts keys with serde_json, which refuses the NaN one
+            // fixture body carries (the service sends it as null).
+            if result.code == 0
+                && validate(&tx).result.is_ok_and(|t| t.unverifiable.is_none())
+                && serde_json::from_slice::<serde_json::Value>(&tx).is_ok()
+            {
                 pool.push(tx);
             }
         }
