@@ -106,6 +106,7 @@ impl Service {
             source,
             store,
             args,
+            None,
             listeners,
             shutdown.clone(),
         ));
