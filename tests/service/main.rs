@@ -8,8 +8,9 @@
 //! writes the chain files back), [`resume`] (`?from_height=N`: history, then live),
 //! [`node_faults`] (what the node does wrong, and the soak test), [`client_limits`] (what
 //! clients may do), [`operator`] (the API root, health, readiness, metrics),
-//! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses) and
-//! [`filters`] (filters, bodies, the refused stream, tainted spends).
+//! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses),
+//! [`filters`] (filters, bodies, the refused stream, tainted spends) and [`replicas`]
+//! (replicas of one node send the same streams; clients resume on any of them).
 
 mod support;
 
@@ -19,4 +20,5 @@ mod fixtures;
 mod lifecycle;
 mod node_faults;
 mod operator;
+mod replicas;
 mod resume;
