@@ -111,6 +111,7 @@ async fn follow(node: &TestNode, store: Arc<Store>, start: Option<Height>, last:
         Follow { settings, start },
         store.clone(),
         args,
+        None,
         listeners,
         shutdown.clone(),
     ));

@@ -14,6 +14,7 @@ use clap::Args;
 use humantime::Duration as HumanDuration;
 use tendermint_rpc::client::CompatMode;
 
+use planetmint_stream::export::{self, ExportSettings};
 use planetmint_stream::filter::{self, QueryLimits};
 use planetmint_stream::server::{self, ServerSettings};
 use planetmint_stream::sessions::SessionSettings;
@@ -128,6 +129,41 @@ pub struct ServerArgs {
     /// upgrade that would pass it gets 503.
     #[arg(long, env = "PLANETMINT_STREAM_MAX_FILTER_VALUES_TOTAL", default_value_t = server::DEFAULT_MAX_FILTER_VALUES_TOTAL)]
     pub max_filter_values_total: usize,
+}
+
+/// The NATS JetStream export (`serve` only).
+#[derive(Debug, Args)]
+pub struct NatsArgs {
+    /// NATS server to export both streams to (JetStream), e.g. nats://127.0.0.1:4222; off
+    /// when absent.
+    #[arg(long = "nats", value_name = "URL", env = "PLANETMINT_STREAM_NATS_URL")]
+    pub url: Option<String>,
+    /// The JetStream stream (created if missing).
+    #[arg(long = "nats-stream", env = "PLANETMINT_STREAM_NATS_STREAM", default_value = export::DEFAULT_STREAM)]
+    pub stream: String,
+    /// Put each transaction's body in its exported message.
+    #[arg(long = "nats-bodies", env = "PLANETMINT_STREAM_NATS_BODIES")]
+    pub bodies: bool,
+    /// Blocks the export may fall behind; past it the stream waits and /health says why,
+    /// rather than the store dropping unexported blocks.
+    #[arg(long = "nats-max-behind", value_name = "BLOCKS", env = "PLANETMINT_STREAM_NATS_MAX_BEHIND", default_value_t = export::DEFAULT_MAX_BEHIND, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_behind: u64,
+    /// Replicas of the stream when this service creates it (3 in a three-node cluster).
+    #[arg(long = "nats-replicas", env = "PLANETMINT_STREAM_NATS_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub replicas: u8,
+}
+
+impl NatsArgs {
+    /// The export's settings, when it is on.
+    pub fn settings(self) -> Option<ExportSettings> {
+        Some(ExportSettings {
+            url: self.url?,
+            stream: self.stream,
+            bodies: self.bodies,
+            max_behind: self.max_behind,
+            replicas: usize::from(self.replicas),
+        })
+    }
 }
 
 /// A setting that parsed but makes no sense.

@@ -33,8 +33,10 @@
 //! [`check`] (the `check` command) and [`parallel`] (order-keeping parallel map). The
 //! binary (`main.rs`, `cli.rs`) turns flags into the stages' settings structs.
 
+pub mod backoff;
 pub mod chain;
 pub mod check;
+pub mod export;
 pub mod filter;
 pub mod hub;
 pub mod metrics;

@@ -20,6 +20,7 @@ use tracing::info;
 
 use planetmint_stream::chain::Height;
 use planetmint_stream::check::{self, Encoding};
+use planetmint_stream::export::ExportSettings;
 use planetmint_stream::parallel;
 use planetmint_stream::server::{Listeners, ServerSettings};
 use planetmint_stream::service::{self, ServiceError};
@@ -28,7 +29,7 @@ use planetmint_stream::source::node::{Follow, NodeSettings};
 use planetmint_stream::source::{BlockSource, SourceError};
 use planetmint_stream::store::{Store, StoreError};
 
-use cli::{NodeArgs, ServerArgs, StoreArgs};
+use cli::{NatsArgs, NodeArgs, ServerArgs, StoreArgs};
 
 #[derive(Parser)]
 #[command(version, about = "A validating event stream for Planetmint nodes")]
@@ -47,6 +48,8 @@ enum Command {
         store: StoreArgs,
         #[command(flatten)]
         server: ServerArgs,
+        #[command(flatten)]
+        nats: NatsArgs,
     },
     /// Serve the event streams from a recorded chain file (no node needed).
     Replay {
@@ -162,6 +165,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             node,
             store,
             server,
+            nats,
         } => {
             let settings = ServerSettings::try_from(server).map_err(Failure::usage)?;
             let opened =
@@ -170,7 +174,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 settings: NodeSettings::from(node),
                 start: store.start_height.and_then(Height::new),
             };
-            on_runtime(async { serve(source, opened, settings).await })
+            let export = nats.settings();
+            on_runtime(async { serve(source, opened, settings, export).await })
         }
         Command::Replay {
             file,
@@ -185,7 +190,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 let replay = Replay::open(&file, ReplayOptions { interval, dialect })
                     .await
                     .map_err(Failure::usage)?;
-                serve(replay, store, settings).await
+                serve(replay, store, settings, None).await
             })
         }
         Command::Record {
@@ -277,11 +282,21 @@ async fn serve(
     source: impl BlockSource,
     store: Store,
     settings: ServerSettings,
+    export: Option<ExportSettings>,
 ) -> Result<ExitCode, Failure> {
     let listeners = Listeners::bind(&settings).await.map_err(Failure::usage)?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    match service::run(source, Arc::new(store), settings, listeners, shutdown).await {
+    match service::run(
+        source,
+        Arc::new(store),
+        settings,
+        export,
+        listeners,
+        shutdown,
+    )
+    .await
+    {
         Ok(()) => {
             info!("shut down");
             Ok(ExitCode::SUCCESS)
@@ -290,6 +305,8 @@ async fn serve(
         Err(error @ ServiceError::Source(SourceError::Store(StoreError::OtherChain { .. }))) => {
             Err(Failure::usage(error))
         }
+        // A NATS stream this export cannot use: the operator must fix or rename it.
+        Err(error @ ServiceError::Export(_)) => Err(Failure::usage(error)),
         Err(error) => Err(Failure::runtime(error)),
     }
 }

@@ -51,18 +51,36 @@ struct RefusedLabels {
 /// difference of the heights as they are at the scrape.
 #[derive(Debug)]
 struct Lag {
-    node_height: U64Gauge,
-    last_height: U64Gauge,
+    /// The node's height (or, for the export's lag, the last published one)...
+    ahead: U64Gauge,
+    /// ...and how far this side got: published (or exported).
+    behind: U64Gauge,
 }
 
 impl Lag {
     /// Saturating: after a restart the last height is known before the node's, and a node
     /// may be behind what was published (restored from an older snapshot).
     fn get(&self) -> u64 {
-        self.node_height
-            .get()
-            .saturating_sub(self.last_height.get())
+        self.ahead.get().saturating_sub(self.behind.get())
     }
+}
+
+/// The NATS export's side, registered only when it runs.
+#[derive(Debug, Default)]
+struct Export {
+    height: U64Gauge,
+    connected: U64Gauge,
+    errors: Counter,
+    reconnects: Counter,
+}
+
+/// Where the export stands, for `/ready`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSnapshot {
+    pub connected: bool,
+    /// The last block whose every message NATS acknowledged.
+    pub height: Option<u64>,
+    pub lag: u64,
 }
 
 impl TypedMetric for Lag {
@@ -152,6 +170,9 @@ pub struct Metrics {
     registry: Registry,
     node: Mutex<Option<NodeInfo>>,
     pipeline_failing: AtomicBool,
+    export: Option<Export>,
+    /// Set while the store refuses blocks because the export is too far behind.
+    export_holding: AtomicBool,
 }
 
 /// Registers `metric` as `name` and hands it back to be kept for updating. The crate adds
@@ -293,10 +314,12 @@ impl Default for Metrics {
             registry,
             node: Mutex::default(),
             pipeline_failing: AtomicBool::default(),
+            export: None,
+            export_holding: AtomicBool::default(),
         };
         let lag = Lag {
-            node_height: metrics.node_height.clone(),
-            last_height: metrics.last_height.clone(),
+            ahead: metrics.node_height.clone(),
+            behind: metrics.last_height.clone(),
         };
         metrics.registry.register(
             "planetmint_stream_lag_blocks",
@@ -311,6 +334,85 @@ impl Metrics {
     pub fn record_seen(&self, transactions: usize) {
         self.blocks_seen.inc();
         self.transactions_seen.inc_by(transactions as u64);
+    }
+
+    /// Registers the NATS export's metrics: the service exports.
+    pub fn enable_export(&mut self) {
+        let export = Export::default();
+        let r = &mut self.registry;
+        r.register(
+            "planetmint_stream_export_height",
+            "Height of the last block whose every message NATS acknowledged",
+            export.height.clone(),
+        );
+        r.register(
+            "planetmint_stream_export_lag_blocks",
+            "Blocks published but not yet exported to NATS",
+            Lag {
+                ahead: self.last_height.clone(),
+                behind: export.height.clone(),
+            },
+        );
+        r.register(
+            "planetmint_stream_export_connected",
+            "1 while connected to NATS with the stream checked, else 0",
+            export.connected.clone(),
+        );
+        r.register(
+            "planetmint_stream_export_publish_errors",
+            "Export sessions ended by an error (connecting, publishing, acknowledgements)",
+            export.errors.clone(),
+        );
+        r.register(
+            "planetmint_stream_export_reconnects",
+            "Reconnections to NATS",
+            export.reconnects.clone(),
+        );
+        self.export = Some(export);
+    }
+
+    pub fn record_exported(&self, height: Option<Height>) {
+        if let Some(export) = &self.export {
+            export.height.set(height.map_or(0, Height::get));
+        }
+    }
+
+    pub fn record_export_connected(&self, connected: bool) {
+        if let Some(export) = &self.export {
+            export.connected.set(u64::from(connected));
+        }
+    }
+
+    pub fn record_export_error(&self) {
+        if let Some(export) = &self.export {
+            export.errors.inc();
+        }
+    }
+
+    pub fn record_export_reconnect(&self) {
+        if let Some(export) = &self.export {
+            export.reconnects.inc();
+        }
+    }
+
+    /// Whether the store refuses blocks because the export is too far behind.
+    pub fn record_export_holding(&self, holding: bool) {
+        self.export_holding.store(holding, Relaxed);
+    }
+
+    pub fn export_holding(&self) -> bool {
+        self.export_holding.load(Relaxed)
+    }
+
+    /// The export's state, when the service exports.
+    pub fn export_snapshot(&self) -> Option<ExportSnapshot> {
+        let export = self.export.as_ref()?;
+        let height = export.height.get();
+        Some(ExportSnapshot {
+            connected: export.connected.get() == 1,
+            height: (height > 0).then_some(height),
+            lag: self.last_height.get().saturating_sub(height),
+        })
     }
 
     pub fn record_published(&self, height: Height, transactions: usize) {

@@ -159,7 +159,20 @@ async fn store_until_done(
         let stored =
             tokio::task::spawn_blocking(move || store.append(&task_blocks, &hash, &delta)).await;
         match stored {
-            Ok(Ok(())) => return true,
+            Ok(Ok(())) => {
+                if metrics.export_holding() {
+                    info!("the NATS export caught up; the stream goes on");
+                    metrics.record_export_holding(false);
+                }
+                return true;
+            }
+            Ok(Err(error @ StoreError::ExportBehind { .. })) => {
+                // Said once: this lasts as long as NATS is away, and /health says it meanwhile.
+                if !metrics.export_holding() {
+                    warn!(%error, "the stream waits for the NATS export");
+                }
+                metrics.record_export_holding(true);
+            }
             Ok(Err(error @ StoreError::NotAfter { .. })) => {
                 // Retrying cannot help, and publishing would repeat a height.
                 error!(%error, "blocks dropped");

@@ -403,7 +403,12 @@ fn api_router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Router {
             get({
                 let metrics = metrics.clone();
                 move || async move {
-                    if metrics.pipeline_failing() {
+                    if metrics.export_holding() {
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the NATS export is more than --nats-max-behind blocks behind; the stream waits for it\n",
+                        )
+                    } else if metrics.pipeline_failing() {
                         (
                             StatusCode::SERVICE_UNAVAILABLE,
                             "validating or storing blocks fails\n",
@@ -469,6 +474,7 @@ fn ready(metrics: &Metrics, max_lag: u64) -> Response {
         "node_height": snapshot.node_height,
         "lag": snapshot.lag,
         "subscribers": snapshot.subscribers,
+        "export": metrics.export_snapshot(),
     });
     (status, Json(body)).into_response()
 }

@@ -1,9 +1,10 @@
 //! The service: wires a block source, the validate stage, the hub and the server together.
 //!
-//! In: any [`BlockSource`], the opened store, the server settings, bound listeners, and a
-//! shutdown token. Out: the streams, until shutdown. The stages talk through bounded
-//! channels only: source → (`BLOCK_QUEUE` blocks) → validate stage → store, then hub
-//! rings → sessions (which read the store too, for resuming clients).
+//! In: any [`BlockSource`], the opened store, the server settings, the NATS export's (if
+//! any), bound listeners, and a shutdown token. Out: the streams, until shutdown. The stages
+//! talk through bounded channels only: source → (`BLOCK_QUEUE` blocks) → validate stage →
+//! store, then the hub's ring → sessions (which read the store too, for resuming clients);
+//! the exporter trails the store beside the hub, woken by it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::error;
 
+use crate::export::{self, ExportError, ExportSettings};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::parallel::available_threads;
@@ -32,6 +34,9 @@ pub enum ServiceError {
     /// than the store's).
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// The export cannot go on (an incompatible stream): an operator must act.
+    #[error(transparent)]
+    Export(#[from] ExportError),
 }
 
 /// Runs the service until `shutdown` is cancelled (or the source fails for good, which
@@ -42,10 +47,16 @@ pub async fn run(
     source: impl BlockSource,
     store: Arc<Store>,
     settings: ServerSettings,
+    export: Option<ExportSettings>,
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> Result<(), ServiceError> {
-    let metrics = Arc::new(Metrics::default());
+    let mut metrics = Metrics::default();
+    if let Some(export) = &export {
+        metrics.enable_export();
+        store.hold_for_export(export.max_behind);
+    }
+    let metrics = Arc::new(metrics);
     if let Some(last) = store.last_height() {
         // What was published before a restart counts as published: lag starts right.
         metrics.record_resumed(last);
@@ -73,6 +84,17 @@ pub async fn run(
         }
         sourced
     });
+    let exporter = export.map(|export| {
+        let (store, hub, metrics) = (store.clone(), hub.clone(), metrics.clone());
+        let export_shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let exported = export::run(export, store, hub, metrics, export_shutdown.clone()).await;
+            if exported.is_err() {
+                export_shutdown.cancel();
+            }
+            exported
+        })
+    });
     let served = server::serve(listeners, &settings, hub, store, metrics, shutdown).await;
     // The source ends promptly once shutdown is cancelled (the server returns only then);
     // waiting for it is how a fatal source error, which cancelled shutdown itself, is not
@@ -89,6 +111,18 @@ pub async fn run(
         }
     };
     pipeline.abort();
+    let exported = match exporter {
+        Some(exporter) => match tokio::time::timeout(SOURCE_GRACE, exporter).await {
+            Ok(Ok(exported)) => exported,
+            Ok(Err(panic)) => {
+                error!(error = %panic, "the export panicked");
+                Ok(())
+            }
+            Err(_) => Ok(()),
+        },
+        None => Ok(()),
+    };
     served?;
-    Ok(sourced?)
+    sourced?;
+    Ok(exported?)
 }

@@ -183,6 +183,7 @@ async fn start(queue: usize, history: u64) -> Service {
         Fed(fed),
         store.clone(),
         settings,
+        None,
         listeners,
         shutdown.clone(),
     ));

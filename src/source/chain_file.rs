@@ -188,6 +188,9 @@ impl BlockSource for Replay {
             dialect: self.dialect.to_string(),
             chain_id: self.chain_id.clone(),
         }));
+        // Bound like a followed node's, so a store of another chain is refused and the
+        // export knows its subjects.
+        context.store.claim_chain(&self.chain_id)?;
         match self.replay(&context).await {
             Err(SourceError::ChainFile(error)) => {
                 error!(%error, path, "replay stopped");

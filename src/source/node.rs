@@ -26,7 +26,6 @@
 //! [`PROBE_AFTER`](super::stall::PROBE_AFTER) while another node has the next height
 //! (halted, or fallen behind) is left for that one.
 
-use std::hash::BuildHasher as _;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
@@ -44,15 +43,10 @@ use tracing::{debug, info, warn};
 
 use super::stall::{Check, Decision, Watch};
 use super::{BlockSource, SourceContext, SourceError, dialect, joined, raw_block};
+use crate::backoff::Backoff;
 use crate::chain::{Height, RawBlock};
 use crate::metrics::{Metrics, NodeInfo};
 use crate::store::Store;
-
-/// First and largest pause between reconnection attempts: quick enough to ride out a node
-/// restart, capped so a long outage costs one log line every 10 s. Each pause is drawn
-/// from its upper half, so services that lost the same node do not return in step.
-const BACKOFF_FIRST: Duration = Duration::from_millis(200);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 /// Bounds each HTTP request, so a hung node fails the session instead of stalling it.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -152,7 +146,8 @@ async fn follow(follow: Follow, context: &SourceContext) -> Result<(), SourceErr
     } = context;
     let endpoints = &follow.settings.endpoints;
     let mut next = store.last_height().map(Height::next).or(follow.start);
-    let mut backoff = BACKOFF_FIRST;
+    // Capped so a long outage costs one log line every 10 s (see `crate::backoff`).
+    let mut backoff = Backoff::default();
     let mut attempt: u64 = 0;
     // The node to follow next: the following one after a failure, or one found ahead.
     let mut index = 0;
@@ -183,9 +178,9 @@ async fn follow(follow: Follow, context: &SourceContext) -> Result<(), SourceErr
             Err(error) => {
                 if next != next_before {
                     // The session made progress: the next failure starts the backoff over.
-                    backoff = BACKOFF_FIRST;
+                    backoff.reset();
                 }
-                let pause = jittered(backoff, attempt);
+                let pause = backoff.pause();
                 warn!(
                     %error,
                     attempt,
@@ -198,19 +193,10 @@ async fn follow(follow: Follow, context: &SourceContext) -> Result<(), SourceErr
                     () = shutdown.cancelled() => return Ok(()),
                     () = tokio::time::sleep(pause) => {}
                 }
-                backoff = (backoff * 2).min(BACKOFF_MAX);
             }
             Ok(()) => return Ok(()),
         }
     }
-}
-
-/// A pause between `backoff / 2` and `backoff`.
-fn jittered(backoff: Duration, attempt: u64) -> Duration {
-    // A randomly keyed hash is all the randomness this needs.
-    let random = std::hash::RandomState::new().hash_one(attempt);
-    let half = backoff / 2;
-    half + half.mul_f64((random % 1024) as f64 / 1024.0)
 }
 
 /// Wraps a failed request to the node, named by `request`.
@@ -581,24 +567,5 @@ impl Fetcher {
                 .map_err(rpc("/block_results"))
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_jittered_within_its_upper_half() {
-        let backoff = Duration::from_millis(800);
-        let pauses: Vec<Duration> = (0..64).map(|attempt| jittered(backoff, attempt)).collect();
-        assert!(
-            pauses.iter().all(|p| (backoff / 2..=backoff).contains(p)),
-            "{pauses:?}"
-        );
-        assert!(
-            pauses.iter().any(|p| *p != pauses[0]),
-            "no jitter: {pauses:?}"
-        );
     }
 }

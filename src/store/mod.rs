@@ -85,6 +85,12 @@ pub enum StoreError {
         "the store has format {found:?}, which this version does not know; use another --data-dir"
     )]
     Format { found: String },
+    /// The NATS export is `behind` blocks behind, more than it may be: the store keeps
+    /// every unexported block, so it takes no more until the export catches up.
+    #[error(
+        "the NATS export is {behind} blocks behind, more than --nats-max-behind {limit}; holding the stream until it catches up"
+    )]
+    ExportBehind { behind: u64, limit: u64 },
 }
 
 fn db(error: impl Into<redb::Error>) -> StoreError {
@@ -105,7 +111,14 @@ pub struct Store {
     /// Our app hash after the last stored block, mirrored like `last`: the validate stage
     /// checks the next block's header against it, across restarts too.
     app_hash: Mutex<Option<String>>,
+    /// Blocks the NATS export may fall behind (0: no export), and the last block it has
+    /// (see [`Store::set_exported`]).
+    export_max_behind: AtomicU64,
+    exported: AtomicU64,
 }
+
+/// [`Store::exported`] before the exporter has read where NATS stands.
+const EXPORT_UNKNOWN: u64 = u64::MAX;
 
 impl Store {
     /// Opens (or creates) the store in `dir`, keeping `history` blocks.
@@ -188,6 +201,8 @@ impl Store {
             first: AtomicU64::new(first),
             chain_id: Mutex::new(chain_id),
             app_hash: Mutex::new(app_hash),
+            export_max_behind: AtomicU64::new(0),
+            exported: AtomicU64::new(EXPORT_UNKNOWN),
         })
     }
 
@@ -229,6 +244,48 @@ impl Store {
         Ok(Taint::new(outputs))
     }
 
+    /// The chain the store is bound to, once it is.
+    pub fn chain_id(&self) -> Option<String> {
+        lock(&self.chain_id).clone()
+    }
+
+    /// Keeps every block the NATS export has not published yet, however old, up to
+    /// `max_behind` blocks behind the last stored one; past that, [`Store::append`] refuses
+    /// new blocks ([`StoreError::ExportBehind`]) rather than prune unexported ones or fill
+    /// the disk. Until the exporter says where it stands, nothing is pruned.
+    pub fn hold_for_export(&self, max_behind: u64) {
+        self.export_max_behind.store(max_behind.max(1), Relaxed);
+    }
+
+    /// The exporter's position: every block through `height` is in NATS (None: none is).
+    pub fn set_exported(&self, height: Option<Height>) {
+        self.exported.store(height.map_or(0, Height::get), Relaxed);
+    }
+
+    /// The last block the exporter has published, if it has said.
+    pub fn exported(&self) -> Option<Height> {
+        match self.exported.load(Relaxed) {
+            EXPORT_UNKNOWN => None,
+            height => Height::new(height),
+        }
+    }
+
+    /// The highest height the export has safely, while an export holds pruning back: the
+    /// exporter's position, or, before it has one, the block before the oldest stored
+    /// (`oldest` when nothing is stored yet).
+    fn export_floor(&self, oldest: u64) -> Option<u64> {
+        if self.export_max_behind.load(Relaxed) == 0 {
+            return None;
+        }
+        match self.exported.load(Relaxed) {
+            EXPORT_UNKNOWN | 0 => match self.first.load(Relaxed) {
+                0 => Some(oldest.saturating_sub(1)),
+                first => Some(first - 1),
+            },
+            exported => Some(exported),
+        }
+    }
+
     /// Binds the store to the node's chain on first use; a store of another chain is
     /// refused, so two chains' heights are never mixed.
     pub fn claim_chain(&self, node_chain: &str) -> Result<(), StoreError> {
@@ -265,6 +322,14 @@ impl Store {
         let Some(newest) = blocks.last() else {
             return Ok(());
         };
+        let floor = self.export_floor(blocks[0].height.get());
+        if let Some(floor) = floor {
+            let limit = self.export_max_behind.load(Relaxed);
+            let behind = newest.height.get().saturating_sub(floor);
+            if behind > limit {
+                return Err(StoreError::ExportBehind { behind, limit });
+            }
+        }
         let mut last = self.last.load(Relaxed);
         let write = self.db.begin_write().map_err(db)?;
         {
@@ -281,7 +346,7 @@ impl Store {
                     .insert(last, stored::encode(block).as_slice())
                     .map_err(db)?;
             }
-            let keep_from = last.saturating_sub(self.history) + 1;
+            let keep_from = self.keep_from(last, floor);
             table.retain_in(..keep_from, |_, _| false).map_err(db)?;
             let mut meta = write.open_table(META).map_err(db)?;
             meta.insert(LAST_HEIGHT, last.to_string().as_bytes())
@@ -304,10 +369,17 @@ impl Store {
         let oldest = blocks[0].height.get();
         let first = if first == 0 { oldest } else { first };
         self.first
-            .store(first.max(last.saturating_sub(self.history) + 1), Relaxed);
+            .store(first.max(self.keep_from(last, floor)), Relaxed);
         self.last.store(newest.height.get(), Relaxed);
         *lock(&self.app_hash) = Some(app_hash.to_owned());
         Ok(())
+    }
+
+    /// The oldest height kept once `last` is stored: the history window, reaching back to
+    /// the export's `floor` when there is one.
+    fn keep_from(&self, last: u64, floor: Option<u64>) -> u64 {
+        let window = last.saturating_sub(self.history) + 1;
+        floor.map_or(window, |floor| window.min(floor + 1))
     }
 
     /// Stored blocks from `from` on, in height order, until they hold `max_bytes` as

@@ -107,6 +107,7 @@ impl Service {
             source,
             store,
             args,
+            None,
             listeners,
             shutdown.clone(),
         ));
