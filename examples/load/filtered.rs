@@ -36,7 +36,7 @@ pub async fn scenario(pool: &[Vec<u8>], subscribers: usize, txs: usize, blocks: 
     let frames: usize = plan.iter().map(|s| s.per_block).sum();
     let row = format!("filtered  {subscribers:>11}  {matched:>7}  {txs:>9}  {frames:>12}");
     let file = write_plan(&plan);
-    let service = start(2 * blocks + 16, LIVE_HISTORY).await;
+    let service = start(2 * blocks + 16, LIVE_HISTORY, None).await;
     let path = file.path().to_str().expect("a UTF-8 temporary path");
     let (child, mut lines) = spawn_child(&[SUBSCRIBERS, &service.ws.to_string(), "--plan", path]);
     let measured = async {

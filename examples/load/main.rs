@@ -35,6 +35,7 @@
 //! wait is bounded.
 
 mod clients;
+mod export;
 mod filtered;
 mod matrix;
 mod resume;
@@ -49,6 +50,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use planetmint_stream::chain::{Height, RawBlock, TxResult};
+use planetmint_stream::export::ExportSettings;
 use planetmint_stream::server::{Listeners, ServerSettings};
 use planetmint_stream::service;
 use planetmint_stream::source::chain_file::{parse_block, parse_status};
@@ -76,7 +78,24 @@ fn main() {
     let blocks = numbers("--blocks").map_or(10, |b| b[0]);
     let filtered = flag(&args, "--filtered").map(|n| n.first().copied());
     let resume = flag(&args, "--resume").map(|n| n.first().copied());
+    let export_bench = flag(&args, "--export-bench").map(|n| n.first().copied());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    // `--export`: every service of the matrix or `--filtered` exports to its own server.
+    let _nats = args.iter().any(|a| a == "--export").then(|| {
+        let nats = export::NatsServer::start();
+        EXPORT_URL.set(nats.url.clone()).expect("set once");
+        println!("(exporting to NATS JetStream at {})", nats.url);
+        nats
+    });
+    if let Some(backlog) = export_bench {
+        let pool = valid_transactions();
+        println!("{}", export::HEADER);
+        for t in numbers("--txs").unwrap_or_else(|| vec![100, 1_000]) {
+            let backlog = backlog.unwrap_or(if t >= 1_000 { 1_000 } else { 10_000 }) as u64;
+            runtime.block_on(export::scenario(&pool, t, backlog));
+        }
+        return;
+    }
     if filtered.is_none() && resume.is_none() {
         let clients = numbers("--clients").unwrap_or_else(|| vec![1, 100, 1_000, 10_000]);
         let txs = numbers("--txs").unwrap_or_else(|| vec![100, 1_000]);
@@ -149,6 +168,8 @@ struct Fed(mpsc::Receiver<RawBlock>);
 
 impl BlockSource for Fed {
     async fn run(mut self, context: SourceContext) -> Result<(), SourceError> {
+        // The export names its subjects after the chain.
+        context.store.claim_chain("load")?;
         while let Some(block) = self.0.recv().await {
             if context.blocks.send(block).await.is_err() {
                 break; // The pipeline is gone only at shutdown.
@@ -157,6 +178,9 @@ impl BlockSource for Fed {
         Ok(())
     }
 }
+
+/// Where services export to, when `--export` is given.
+static EXPORT_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// The real service, fed by this tool.
 struct Service {
@@ -168,8 +192,9 @@ struct Service {
     data: tempfile::TempDir,
 }
 
-/// The service with a subscriber queue of `queue` blocks and a store keeping `history`.
-async fn start(queue: usize, history: u64) -> Service {
+/// The service with a subscriber queue of `queue` blocks and a store keeping `history`,
+/// exporting to `nats` (or, without it, to the `--export` server if there is one).
+async fn start(queue: usize, history: u64, nats: Option<String>) -> Service {
     let settings = server_args(queue);
     let listeners = Listeners::bind(&settings).await.expect("bind");
     let ws = listeners.ws_addr().expect("address");
@@ -179,11 +204,18 @@ async fn start(queue: usize, history: u64) -> Service {
     // A store on disk, as `serve` has: every block is committed (fsync) before it is sent.
     let data = tempfile::tempdir().expect("a temporary directory");
     let store = Arc::new(Store::open(data.path(), history).expect("store"));
+    let export = nats
+        .or_else(|| EXPORT_URL.get().cloned())
+        .map(|url| ExportSettings {
+            // The tool's backlogs must be held, not refused.
+            max_behind: u64::MAX / 2,
+            ..ExportSettings::new(url)
+        });
     tokio::spawn(service::run(
         Fed(fed),
         store.clone(),
         settings,
-        None,
+        export,
         listeners,
         shutdown.clone(),
     ));

@@ -25,7 +25,7 @@ pub async fn run(clients: &[usize], txs: &[usize], blocks: usize) {
 }
 
 async fn scenario(pool: &[Vec<u8>], clients: usize, txs: usize, blocks: usize) {
-    let service = start(2 * blocks + 16, LIVE_HISTORY).await;
+    let service = start(2 * blocks + 16, LIVE_HISTORY, None).await;
     let (child, mut lines) = spawn_clients(service.ws, clients, txs);
     match measure(pool, &service, &mut lines, clients * txs, txs, blocks).await {
         Ok(figures) => println!("{clients:>7}  {txs:>9}  {}", figures.row()),
@@ -54,7 +54,7 @@ fn spawn_clients(
 
 /// The server's RSS growth per idle connection.
 async fn idle_memory(clients: usize) {
-    let service = start(16, LIVE_HISTORY).await;
+    let service = start(16, LIVE_HISTORY, None).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = rss_kib();
     let (child, mut lines) = spawn_clients(service.ws, clients, 1);

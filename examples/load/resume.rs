@@ -29,7 +29,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 const QUEUE: usize = 16;
 
 pub async fn scenario(pool: &[Vec<u8>], blocks: usize, txs: usize) {
-    let service = start(QUEUE, blocks as u64).await;
+    let service = start(QUEUE, blocks as u64, None).await;
     if let Err(why) = measure(pool, &service, blocks, txs).await {
         println!("resume: {blocks} blocks of {txs} transactions not measured: {why}");
     }

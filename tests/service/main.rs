@@ -8,9 +8,10 @@
 //! writes the chain files back), [`resume`] (`?from_height=N`: history, then live),
 //! [`node_faults`] (what the node does wrong, and the soak test), [`client_limits`] (what
 //! clients may do), [`operator`] (the API root, health, readiness, metrics),
-//! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses) and
-//! [`filters`] (filters, bodies, the refused stream, tainted spends) and [`export`] (the NATS
-//! JetStream export, against a real `nats-server`).
+//! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses),
+//! [`filters`] (filters, bodies, the refused stream, tainted spends), [`replicas`]
+//! (replicas of one node send the same streams; clients resume on any of them) and
+//! [`export`] (the NATS JetStream export, against a real `nats-server`).
 
 mod support;
 
@@ -21,4 +22,5 @@ mod fixtures;
 mod lifecycle;
 mod node_faults;
 mod operator;
+mod replicas;
 mod resume;
