@@ -9,12 +9,14 @@
 //! [`node_faults`] (what the node does wrong, and the soak test), [`client_limits`] (what
 //! clients may do), [`operator`] (the API root, health, readiness, metrics),
 //! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses),
-//! [`filters`] (filters, bodies, the refused stream, tainted spends) and [`replicas`]
-//! (replicas of one node send the same streams; clients resume on any of them).
+//! [`filters`] (filters, bodies, the refused stream, tainted spends), [`replicas`]
+//! (replicas of one node send the same streams; clients resume on any of them) and
+//! [`export`] (the NATS JetStream export, against a real `nats-server`).
 
 mod support;
 
 mod client_limits;
+mod export;
 mod filters;
 mod fixtures;
 mod lifecycle;

@@ -1,7 +1,7 @@
 //! Helpers of the service tests: the service started in-process on ephemeral ports (or the
 //! real binary, see [`binary`]), following a test node of the recorded chains; its HTTP
 //! API read; stream clients ([`clients`], [`follower`]); and what the streams must carry
-//! ([`expected`]).
+//! ([`expected`]); a real `nats-server` and what the export's stream must hold ([`nats`]).
 //!
 //! Every wait here is bounded; a helper that runs out of time panics (or, for
 //! [`collect_texts`], returns what it got so the caller can report the difference).
@@ -10,6 +10,7 @@ pub mod binary;
 pub mod clients;
 pub mod expected;
 pub mod follower;
+pub mod nats;
 pub mod reference;
 
 use std::ffi::OsStr;
