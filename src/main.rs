@@ -128,7 +128,7 @@ fn main() -> ExitCode {
     // Logging goes through a writer thread, lossy and bounded, and its write errors are
     // ignored: standard error may be a pipe whose reader stopped reading or is gone (`| head`),
     // and a failed or blocked write must not panic a task or hold a runtime thread.
-    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+    let (writer, flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(LOG_BUFFER_LINES)
         .lossy(true)
         .finish(io::stderr());
@@ -142,7 +142,11 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match run(cli) {
+    let ran = run(cli);
+    // The log lines still queued go out first (dropping the guard flushes them), so the
+    // failure below is the last line an operator sees.
+    drop(flush_on_exit);
+    match ran {
         Ok(code) => code,
         Err(failure) => {
             // One line, and never a panic if standard error is gone. The error's own text

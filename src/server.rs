@@ -456,6 +456,9 @@ fn ready(metrics: &Metrics, max_lag: u64) -> Response {
             snapshot.lag
         ));
     }
+    if metrics.export_holding() {
+        reasons.push("the NATS export is more than --nats-max-behind blocks behind".to_owned());
+    }
     if snapshot.app_hash_mismatches > 0 {
         // Sticky: what was published may disagree with the node; an operator must look.
         reasons.push("the app hash differed from the node's".to_owned());

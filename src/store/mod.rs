@@ -324,8 +324,10 @@ impl Store {
         };
         let floor = self.export_floor(blocks[0].height.get());
         if let Some(floor) = floor {
+            // Counted to the batch's first block: a batch (up to 5 blocks) may pass the
+            // limit by its length, but a limit below the batch length can never stall it.
             let limit = self.export_max_behind.load(Relaxed);
-            let behind = newest.height.get().saturating_sub(floor);
+            let behind = blocks[0].height.get().saturating_sub(floor);
             if behind > limit {
                 return Err(StoreError::ExportBehind { behind, limit });
             }

@@ -187,3 +187,33 @@ fn a_store_of_the_old_layout_keeps_its_cursor_and_drops_its_history() {
         Err(StoreError::Format { found }) if found == "99"
     ));
 }
+
+#[test]
+fn an_export_holds_pruning_back_up_to_its_limit() {
+    let store = Store::in_memory(1).unwrap();
+    let none = Delta::default();
+    store.hold_for_export(3);
+    // Before the exporter says where it stands, nothing is pruned.
+    store
+        .append(&[block(1, 0), block(2, 0)], "a", &none)
+        .unwrap();
+    assert_eq!(store.first_height(), Height::new(1));
+    store.set_exported(Height::new(1));
+    store.append(&[block(3, 0)], "a", &none).unwrap();
+    // History 1 would keep only 3; the export still needs 2.
+    assert_eq!(heights(&store.read(h(1), usize::MAX).unwrap()), [2, 3]);
+    store.append(&[block(4, 0)], "a", &none).unwrap();
+    // Block 5 would be 4 past the export's 1: refused, and nothing changes.
+    assert!(matches!(
+        store.append(&[block(5, 0)], "a", &none),
+        Err(StoreError::ExportBehind {
+            behind: 4,
+            limit: 3
+        })
+    ));
+    assert_eq!(store.last_height(), Height::new(4));
+    store.set_exported(Height::new(4));
+    store.append(&[block(5, 0)], "a", &none).unwrap();
+    assert_eq!(heights(&store.read(h(1), usize::MAX).unwrap()), [5]);
+    assert_eq!(store.exported(), Height::new(4));
+}
