@@ -28,9 +28,13 @@
 //! height, [`filter::Filter`], ids or bodies; imports only `chain` and `wire`); the server
 //! parses with it, the sessions pick a block's transactions with it through the block's
 //! [`wire::index::BlockIndex`].
+//! - [`export`]: trails the store, beside the hub: stored blocks out to NATS JetStream,
+//!   exactly once, in order (`serve --nats`).
+//!
 //! Beside the stages: [`server`] (listeners, routes, client limit, `/health`, `/ready`,
 //! shutdown), [`service`] (wires the stages), [`metrics`] (counters, Prometheus text),
-//! [`check`] (the `check` command) and [`parallel`] (order-keeping parallel map). The
+//! [`check`] (the `check` command), [`parallel`] (order-keeping parallel map) and
+//! [`backoff`] (the reconnecting loops' pauses). The
 //! binary (`main.rs`, `cli.rs`) turns flags into the stages' settings structs.
 
 pub mod backoff;

@@ -199,13 +199,7 @@ mod tests {
             transaction_id: Some(id.into()),
             ..Tags::default()
         };
-        let refusal = Refusal {
-            index: 2,
-            code: 1,
-            reason: "node_rejected",
-            message: "rejected by the node",
-            tags: Tags::default(),
-        };
+        let refusal = Refusal::by_node(2, Tags::default());
         EncodedBlock::encode(
             Height::new(7).unwrap(),
             "apphash",

@@ -72,13 +72,7 @@ mod tests {
 
     /// Published: a (to Alice), b (to Bob), c (to Bob, a TRANSFER); refused: d (to Alice).
     fn block() -> EncodedBlock {
-        let refusal = Refusal {
-            index: 3,
-            code: 1,
-            reason: "node_rejected",
-            message: "rejected by the node",
-            tags: tags('d', ALICE, "CREATE"),
-        };
+        let refusal = Refusal::by_node(3, tags('d', ALICE, "CREATE"));
         EncodedBlock::encode(
             Height::new(9).unwrap(),
             "hash",

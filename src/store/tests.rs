@@ -14,13 +14,7 @@ fn block(height: u64, transactions: usize) -> Arc<EncodedBlock> {
             (tags, format!(r#"{{"n":{i}}}"#))
         })
         .collect();
-    let refused = vec![wire::Refusal {
-        index: transactions,
-        code: 1,
-        reason: "node_rejected",
-        message: "rejected by the node",
-        tags: Tags::default(),
-    }];
+    let refused = vec![wire::Refusal::by_node(transactions, Tags::default())];
     let height = Height::new(height).unwrap();
     Arc::new(EncodedBlock::encode(
         height,

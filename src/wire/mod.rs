@@ -79,6 +79,20 @@ pub struct Refusal<'a> {
     pub tags: Tags,
 }
 
+#[cfg(test)]
+impl Refusal<'static> {
+    /// A transaction at `index` the node rejected without a log: what tests refuse.
+    pub fn by_node(index: usize, tags: Tags) -> Self {
+        Refusal {
+            index,
+            code: 1,
+            reason: "node_rejected",
+            message: "rejected by the node",
+            tags,
+        }
+    }
+}
+
 /// A block's messages on every stream, encoded once: what the store keeps and the hub fans
 /// out.
 #[derive(Debug)]
@@ -331,13 +345,7 @@ mod tests {
     }
 
     fn block() -> EncodedBlock {
-        let refusal = Refusal {
-            index: 1,
-            code: 1,
-            reason: "node_rejected",
-            message: "rejected by the node",
-            tags: Tags::default(),
-        };
+        let refusal = Refusal::by_node(1, Tags::default());
         EncodedBlock::encode(
             Height::new(7).unwrap(),
             "hash",
