@@ -31,7 +31,7 @@ pub use layout::{Kind, Layout, Position, Step};
 
 use crate::backoff::Backoff;
 use crate::chain::Height;
-use crate::hub::Hub;
+use crate::hub::{Batch, Hub};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::wire::EncodedBlock;
@@ -215,7 +215,7 @@ struct Session<'a> {
 impl Session<'_> {
     async fn run(
         &self,
-        wake: &mut tokio::sync::broadcast::Receiver<crate::hub::Batch>,
+        wake: &mut tokio::sync::broadcast::Receiver<Batch>,
     ) -> Result<(), ExportError> {
         let client = async_nats::connect(&self.settings.url)
             .await
@@ -244,14 +244,19 @@ impl Session<'_> {
         self.store.set_exported(exported);
         self.metrics.record_exported(exported);
         info!(stream = %self.settings.stream, ?exported, "exporting to NATS");
+        let mut live: Option<Arc<EncodedBlock>> = None;
         loop {
             let Some(from) = next.or(self.store.first_height()) else {
-                wait(wake).await;
+                live = wait(wake).await;
                 continue;
             };
-            let blocks = self.read(from)?;
+            let blocks = match live.take() {
+                // Caught up: the hub's copy of the stored block saves reading it back.
+                Some(block) if block.height == from => vec![block],
+                _ => self.read(from)?.into_iter().map(Arc::new).collect(),
+            };
             if blocks.is_empty() {
-                wait(wake).await;
+                live = wait(wake).await;
                 continue;
             }
             for block in &blocks {
@@ -276,16 +281,18 @@ impl Session<'_> {
     }
 }
 
-/// Waits for the hub's next block, a missed one, or the idle check.
-async fn wait(wake: &mut tokio::sync::broadcast::Receiver<crate::hub::Batch>) {
+/// Waits for the hub's next block (stored before the hub has it), a missed one (None: read
+/// the store), or the idle check.
+async fn wait(wake: &mut tokio::sync::broadcast::Receiver<Batch>) -> Option<Arc<EncodedBlock>> {
     let woken = async {
         match wake.recv().await {
-            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Ok(batch) => Some(batch.block),
+            Err(RecvError::Lagged(_)) => None,
             // The hub is gone only at shutdown, which the caller watches.
             Err(RecvError::Closed) => std::future::pending().await,
         }
     };
-    let _ = tokio::time::timeout(IDLE_CHECK, woken).await;
+    tokio::time::timeout(IDLE_CHECK, woken).await.ok().flatten()
 }
 
 /// Publishes a block's `messages` after the stream's `last` sequence, each expecting the one
