@@ -20,7 +20,7 @@ use tracing::info;
 
 use planetmint_stream::chain::Height;
 use planetmint_stream::check::{self, Encoding};
-use planetmint_stream::export::ExportSettings;
+use planetmint_stream::export::{ExportError, ExportSettings};
 use planetmint_stream::parallel;
 use planetmint_stream::server::{Listeners, ServerSettings};
 use planetmint_stream::service::{self, ServiceError};
@@ -310,6 +310,7 @@ async fn serve(
             Err(Failure::usage(error))
         }
         // A NATS stream this export cannot use: the operator must fix or rename it.
+        Err(error @ ServiceError::Export(ExportError::Panicked(_))) => Err(Failure::runtime(error)),
         Err(error @ ServiceError::Export(_)) => Err(Failure::usage(error)),
         Err(error) => Err(Failure::runtime(error)),
     }

@@ -88,10 +88,13 @@ pub async fn run(
         let (store, hub, metrics) = (store.clone(), hub.clone(), metrics.clone());
         let export_shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let exported = export::run(export, store, hub, metrics, export_shutdown.clone()).await;
-            if exported.is_err() {
-                export_shutdown.cancel();
-            }
+            let exporting = export::run(export, store, hub, metrics, export_shutdown.clone());
+            // An export that stops (fatally, or by a panic, a bug) stops the service: its
+            // events would pile up unexported until the store's limit, unexplained.
+            let exported = tokio::spawn(exporting)
+                .await
+                .unwrap_or_else(|panic| Err(ExportError::Panicked(panic)));
+            export_shutdown.cancel();
             exported
         })
     });
@@ -115,7 +118,7 @@ pub async fn run(
         Some(exporter) => match tokio::time::timeout(SOURCE_GRACE, exporter).await {
             Ok(Ok(exported)) => exported,
             Ok(Err(panic)) => {
-                error!(error = %panic, "the export panicked");
+                error!(error = %panic, "the export task panicked");
                 Ok(())
             }
             Err(_) => Ok(()),

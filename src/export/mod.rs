@@ -25,7 +25,7 @@ use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMes
 use bytes::Bytes;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 pub use layout::{Kind, Layout, Position, Step};
 
@@ -119,6 +119,20 @@ pub enum ExportError {
     },
     #[error("reading stored blocks: {0}")]
     Store(#[from] StoreError),
+    #[error(
+        "the NATS stream {stream} cannot be created: {source}; an operator must change its settings or the server's"
+    )]
+    Create {
+        stream: String,
+        source: async_nats::jetstream::context::CreateStreamError,
+    },
+    #[error(
+        "the NATS stream's last message (sequence {sequence}) is gone (purged or aged out), so where the export stands is unknown; the stream must keep its messages"
+    )]
+    LastMessageGone { sequence: u64 },
+    /// A bug: the service stops rather than let events pile up unexported.
+    #[error("the export panicked: {0}")]
+    Panicked(#[source] tokio::task::JoinError),
     #[error(
         "the stream needs block {next}, which the store no longer holds (its history starts at {first})"
     )]
@@ -217,7 +231,12 @@ impl Session<'_> {
         &self,
         wake: &mut tokio::sync::broadcast::Receiver<Batch>,
     ) -> Result<(), ExportError> {
-        let client = async_nats::connect(&self.settings.url)
+        // The exporter reconnects itself, reading its position first; a client left to
+        // reconnect on its own would send its queued publishes into a stream it no longer
+        // knows the position of.
+        let client = async_nats::ConnectOptions::new()
+            .max_reconnects(Some(1))
+            .connect(&self.settings.url)
             .await
             .map_err(|source| ExportError::Connect {
                 url: self.settings.url.clone(),
@@ -225,6 +244,7 @@ impl Session<'_> {
             })?;
         let max_payload = client.server_info().max_payload;
         let js = jetstream::ContextBuilder::new()
+            .timeout(ACK_TIMEOUT)
             .ack_timeout(ACK_TIMEOUT)
             .build(client);
         let wanted = stream::config(&self.settings.stream, self.layout, self.settings.replicas);
@@ -236,6 +256,9 @@ impl Session<'_> {
             Position::Done(height) => (Some(height.next()), Step::Start),
             Position::Within(height, step) => (Some(height), step),
         };
+        if position == Position::Empty && self.store.exported().is_some() {
+            error!(stream = %self.settings.stream, "the NATS stream is empty although this export wrote to it: NATS lost its data; exporting again from the oldest stored block");
+        }
         // An empty stream starts at the oldest stored block: what is before it is gone.
         let exported = match position {
             Position::Empty => self.store.first_height().and_then(Height::previous),
@@ -253,7 +276,7 @@ impl Session<'_> {
             let blocks = match live.take() {
                 // Caught up: the hub's copy of the stored block saves reading it back.
                 Some(block) if block.height == from => vec![block],
-                _ => self.read(from)?.into_iter().map(Arc::new).collect(),
+                _ => self.read(from).await?,
             };
             if blocks.is_empty() {
                 live = wait(wake).await;
@@ -270,14 +293,24 @@ impl Session<'_> {
         }
     }
 
-    /// Stored blocks from `from` on; an error if the store no longer holds `from`.
-    fn read(&self, from: Height) -> Result<Vec<EncodedBlock>, ExportError> {
+    /// Stored blocks from `from` on (none yet, if the store does not hold `from` yet); an
+    /// error if it no longer does. Read on a blocking thread, like a session's history.
+    async fn read(&self, from: Height) -> Result<Vec<Arc<EncodedBlock>>, ExportError> {
         if let Some(first) = self.store.first_height()
             && from < first
         {
             return Err(ExportError::Pruned { next: from, first });
         }
-        Ok(self.store.read(from, READ_CHUNK_BYTES)?)
+        let store = self.store.clone();
+        let blocks = tokio::task::spawn_blocking(move || store.read(from, READ_CHUNK_BYTES))
+            .await
+            .expect("store reads do not panic")?;
+        // A block after `from` means `from` is not there: pruned (caught above on the next
+        // round), or a first block committed a moment before its height is mirrored.
+        if blocks.first().is_some_and(|block| block.height != from) {
+            return Ok(Vec::new());
+        }
+        Ok(blocks.into_iter().map(Arc::new).collect())
     }
 }
 
@@ -315,10 +348,15 @@ async fn publish(
         for (name, value) in &message.headers {
             headers.insert(*name, value.as_str());
         }
-        let publish = PublishMessage::build()
+        let mut publish = PublishMessage::build()
             .payload(Bytes::from(message.payload))
             .headers(headers)
             .expected_last_sequence(expected);
+        if expected == 0 {
+            // nats-server ignores an expected last sequence of 0: into an empty stream the
+            // first message is guarded by its subject being new instead.
+            publish = publish.expected_last_subject_sequence(0);
+        }
         let ack = js
             .send_publish(message.subject, publish)
             .await

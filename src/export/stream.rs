@@ -63,6 +63,15 @@ pub fn incompatibility(existing: &Config, wanted: &Config, max_payload: usize) -
     if existing.duplicate_window.is_zero() {
         return Some("has no duplicate window".into());
     }
+    if existing.no_ack {
+        return Some("acknowledges no publish".into());
+    }
+    let limited =
+        existing.max_messages > 0 || existing.max_bytes > 0 || !existing.max_age.is_zero();
+    if existing.discard == DiscardPolicy::New && limited {
+        // Full, it would refuse every publish from then on.
+        return Some("discards new messages at its limits".into());
+    }
     None
 }
 
@@ -93,7 +102,18 @@ pub async fn ensure(
                     if e.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
             ) =>
         {
-            js.create_stream(wanted).await.map_err(ExportError::stream)
+            js.create_stream(wanted).await.map_err(|source| {
+                // The server refused the settings (overlapping subjects, more replicas than
+                // servers): retrying cannot help. A timeout can.
+                if matches!(source.kind(), context::CreateStreamErrorKind::JetStream(_)) {
+                    ExportError::Create {
+                        stream: name.clone(),
+                        source,
+                    }
+                } else {
+                    ExportError::stream(source)
+                }
+            })
         }
         Err(error) => Err(ExportError::stream(error)),
     }
@@ -141,7 +161,7 @@ mod tests {
         let wanted = config("PLANETMINT", &layout, 1);
         assert_eq!(incompatibility(&wanted, &wanted, 1 << 20), None);
         type Change = fn(&mut Config);
-        let broken: [(Change, &str); 6] = [
+        let broken: [(Change, &str); 8] = [
             (|c| c.subjects = vec!["planetmint.>".into()], "subjects"),
             (|c| c.storage = StorageType::Memory, "file storage"),
             (
@@ -151,6 +171,14 @@ mod tests {
             (|c| c.sealed = true, "sealed"),
             (|c| c.max_message_size = 1024, "max_payload"),
             (|c| c.duplicate_window = Duration::ZERO, "duplicate window"),
+            (|c| c.no_ack = true, "acknowledges"),
+            (
+                |c| {
+                    c.discard = DiscardPolicy::New;
+                    c.max_messages = 10;
+                },
+                "discards new",
+            ),
         ];
         for (change, named) in broken {
             let mut existing = wanted.clone();

@@ -115,6 +115,9 @@ pub struct Store {
     /// (see [`Store::set_exported`]).
     export_max_behind: AtomicU64,
     exported: AtomicU64,
+    /// The last stored height when the export started holding: until the exporter says
+    /// where it stands, only blocks after it count against its limit.
+    export_base: AtomicU64,
 }
 
 /// [`Store::exported`] before the exporter has read where NATS stands.
@@ -203,6 +206,7 @@ impl Store {
             app_hash: Mutex::new(app_hash),
             export_max_behind: AtomicU64::new(0),
             exported: AtomicU64::new(EXPORT_UNKNOWN),
+            export_base: AtomicU64::new(0),
         })
     }
 
@@ -254,6 +258,7 @@ impl Store {
     /// new blocks ([`StoreError::ExportBehind`]) rather than prune unexported ones or fill
     /// the disk. Until the exporter says where it stands, nothing is pruned.
     pub fn hold_for_export(&self, max_behind: u64) {
+        self.export_base.store(self.last.load(Relaxed), Relaxed);
         self.export_max_behind.store(max_behind.max(1), Relaxed);
     }
 
@@ -270,20 +275,26 @@ impl Store {
         }
     }
 
-    /// The highest height the export has safely, while an export holds pruning back: the
-    /// exporter's position, or, before it has one, the block before the oldest stored
-    /// (`oldest` when nothing is stored yet).
-    fn export_floor(&self, oldest: u64) -> Option<u64> {
+    /// While an export holds pruning back: the highest height it surely has (older blocks
+    /// may go), and the height its limit counts from. Before the exporter says where it
+    /// stands, it may have nothing stored here (nothing goes), but blocks stored before it
+    /// started are not counted against it: it may well have them.
+    fn export_floor(&self, oldest: u64) -> Option<(u64, u64)> {
         if self.export_max_behind.load(Relaxed) == 0 {
             return None;
         }
-        match self.exported.load(Relaxed) {
-            EXPORT_UNKNOWN | 0 => match self.first.load(Relaxed) {
-                0 => Some(oldest.saturating_sub(1)),
-                first => Some(first - 1),
-            },
-            exported => Some(exported),
-        }
+        let before_first = match self.first.load(Relaxed) {
+            0 => oldest.saturating_sub(1),
+            first => first - 1,
+        };
+        Some(match self.exported.load(Relaxed) {
+            EXPORT_UNKNOWN => (
+                before_first,
+                before_first.max(self.export_base.load(Relaxed)),
+            ),
+            0 => (before_first, before_first),
+            exported => (exported, exported),
+        })
     }
 
     /// Binds the store to the node's chain on first use; a store of another chain is
@@ -322,12 +333,13 @@ impl Store {
         let Some(newest) = blocks.last() else {
             return Ok(());
         };
-        let floor = self.export_floor(blocks[0].height.get());
-        if let Some(floor) = floor {
+        let export = self.export_floor(blocks[0].height.get());
+        let floor = export.map(|(prune, _)| prune);
+        if let Some((_, counted_from)) = export {
             // Counted to the batch's first block: a batch (up to 5 blocks) may pass the
             // limit by its length, but a limit below the batch length can never stall it.
             let limit = self.export_max_behind.load(Relaxed);
-            let behind = blocks[0].height.get().saturating_sub(floor);
+            let behind = blocks[0].height.get().saturating_sub(counted_from);
             if behind > limit {
                 return Err(StoreError::ExportBehind { behind, limit });
             }

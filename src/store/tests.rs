@@ -183,6 +183,28 @@ fn a_store_of_the_old_layout_keeps_its_cursor_and_drops_its_history() {
 }
 
 #[test]
+fn before_the_exporter_reports_only_new_blocks_count_against_its_limit() {
+    let store = Store::in_memory(100).unwrap();
+    let none = Delta::default();
+    let old: Vec<_> = (1..=10).map(|h| block(h, 0)).collect();
+    store.append(&old, "a", &none).unwrap();
+    store.hold_for_export(3);
+    // Ten stored blocks the export may well have: not counted until it says.
+    store
+        .append(&[block(11, 0), block(12, 0), block(13, 0)], "a", &none)
+        .unwrap();
+    assert!(matches!(
+        store.append(&[block(14, 0)], "a", &none),
+        Err(StoreError::ExportBehind {
+            behind: 4,
+            limit: 3
+        })
+    ));
+    store.set_exported(Height::new(12));
+    store.append(&[block(14, 0)], "a", &none).unwrap();
+}
+
+#[test]
 fn an_export_holds_pruning_back_up_to_its_limit() {
     let store = Store::in_memory(1).unwrap();
     let none = Delta::default();
