@@ -16,7 +16,7 @@ use tendermint_rpc::client::CompatMode;
 
 use planetmint_stream::export::{self, ExportSettings};
 use planetmint_stream::filter::{self, QueryLimits};
-use planetmint_stream::server::{self, ServerSettings};
+use planetmint_stream::server::{self, ServerSettings, TlsSettings};
 use planetmint_stream::sessions::SessionSettings;
 use planetmint_stream::source::node::{Endpoint, NodeSettings};
 
@@ -84,9 +84,10 @@ pub struct ServerArgs {
     /// Port the WebSocket streams listen on.
     #[arg(long, env = "PLANETMINT_WSSERVER_PORT", default_value_t = 9985)]
     pub ws_port: u16,
-    /// Scheme of the stream URLs the API root advertises (ws or wss).
-    #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_SCHEME", default_value = "ws", value_parser = ["ws", "wss"])]
-    pub advertised_scheme: String,
+    /// Scheme of the stream URLs the API root advertises (ws or wss): wss when this
+    /// service serves TLS (--tls-cert), else ws.
+    #[arg(long, env = "PLANETMINT_WSSERVER_ADVERTISED_SCHEME", value_parser = ["ws", "wss"])]
+    pub advertised_scheme: Option<String>,
     /// Host of the stream URLs the API root advertises.
     #[arg(
         long,
@@ -129,6 +130,13 @@ pub struct ServerArgs {
     /// upgrade that would pass it gets 503.
     #[arg(long, env = "PLANETMINT_STREAM_MAX_FILTER_VALUES_TOTAL", default_value_t = server::DEFAULT_MAX_FILTER_VALUES_TOTAL)]
     pub max_filter_values_total: usize,
+    /// Certificate chain (PEM) both listeners serve TLS with (wss:// and https://);
+    /// reloaded when the file changes. Needs --tls-key.
+    #[arg(long, env = "PLANETMINT_STREAM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert; reloaded when the file changes.
+    #[arg(long, env = "PLANETMINT_STREAM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The NATS JetStream export (`serve` only).
@@ -207,12 +215,21 @@ impl TryFrom<ServerArgs> for ServerSettings {
             Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
             _ => return Err(ConfigError::ApiBind(args.api_bind)),
         }
+        let tls = args
+            .tls_cert
+            .zip(args.tls_key)
+            .map(|(cert, key)| TlsSettings { cert, key });
+        let scheme = match (args.advertised_scheme, &tls) {
+            (Some(scheme), _) => scheme,
+            (None, Some(_)) => "wss".to_owned(),
+            (None, None) => "ws".to_owned(),
+        };
         Ok(ServerSettings {
             ws_bind: format!("{}:{}", args.ws_host, args.ws_port),
             api_bind: args.api_bind,
             advertised_ws_url: format!(
-                "{}://{}:{}",
-                args.advertised_scheme, args.advertised_host, args.advertised_port
+                "{scheme}://{}:{}",
+                args.advertised_host, args.advertised_port
             ),
             session: SessionSettings {
                 ping_interval: ping,
@@ -225,6 +242,7 @@ impl TryFrom<ServerArgs> for ServerSettings {
                 max_values: args.max_filter_values,
             },
             max_filter_values_total: args.max_filter_values_total,
+            tls,
         })
     }
 }
@@ -266,8 +284,26 @@ mod tests {
         assert_eq!(settings.ws_bind, "localhost:9985");
         assert_eq!(settings.api_bind, "localhost:9984");
         assert_eq!(settings.session.ping_interval, Duration::from_secs(30));
+        assert_eq!(settings.tls, None);
         let node = NodeSettings::from(parse(&[]).node);
         assert_eq!(node.endpoints, [Endpoint::parse("localhost:26657")]);
+    }
+
+    #[test]
+    fn tls_advertises_wss_unless_told_otherwise() {
+        let tls = ["--tls-cert", "c.pem", "--tls-key", "k.pem"];
+        let settings = ServerSettings::try_from(parse(&tls).server).expect("TLS");
+        assert_eq!(settings.advertised_ws_url, "wss://localhost:9985");
+        let files = TlsSettings {
+            cert: "c.pem".into(),
+            key: "k.pem".into(),
+        };
+        assert_eq!(settings.tls, Some(files));
+        let told = [&tls[..], &["--advertised-scheme", "ws"]].concat();
+        let settings = ServerSettings::try_from(parse(&told).server).expect("TLS");
+        assert_eq!(settings.advertised_ws_url, "ws://localhost:9985");
+        let half = <Command as clap::Parser>::try_parse_from(["test", "--tls-cert", "c.pem"]);
+        assert!(half.is_err(), "a certificate without its key");
     }
 
     #[test]

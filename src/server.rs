@@ -9,7 +9,10 @@
 //! Each accepted subscriber holds a permit of a semaphore sized `--max-clients`,
 //! so the limit is checked before the upgrade (503) and released however the session
 //! ends. On shutdown the listeners stop accepting, every session sends close 1001, and
-//! [`serve`] returns once they are all gone or [`SHUTDOWN_GRACE`] has passed.
+//! [`serve`] returns once they are all gone or [`SHUTDOWN_GRACE`] has passed. With
+//! [`TlsSettings`], both listeners speak TLS only ([`tls`]).
+
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +40,8 @@ use crate::sessions::{
 };
 use crate::store::Store;
 use crate::wire::StreamKind;
+
+pub use tls::{RELOAD_POLL, TlsError, TlsSettings};
 
 /// How long shutdown waits for sessions to deliver their close frames (each gets at most a
 /// second). The process must be gone within 5 s of SIGTERM (what orchestrators wait before
@@ -95,6 +100,8 @@ pub struct ServerSettings {
     pub query: QueryLimits,
     /// Filter values all subscribers may hold together; beyond, upgrades get 503.
     pub max_filter_values_total: usize,
+    /// The certificate both listeners serve TLS with; plain TCP when absent.
+    pub tls: Option<TlsSettings>,
 }
 
 impl ServerSettings {
@@ -111,6 +118,7 @@ impl ServerSettings {
             max_lag: DEFAULT_MAX_LAG,
             query: QueryLimits::default(),
             max_filter_values_total: DEFAULT_MAX_FILTER_VALUES_TOTAL,
+            tls: None,
         }
     }
 }
@@ -124,12 +132,16 @@ pub enum ServerError {
     },
     #[error("serving: {0}")]
     Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
-/// Both listeners, bound before serving so callers (and tests on port 0) know the ports.
+/// Both listeners, bound before serving so callers (and tests on port 0) know the ports,
+/// and the certificate they serve, read before serving so a bad one is refused at once.
 pub struct Listeners {
     pub api: TcpListener,
     pub ws: TcpListener,
+    tls: Option<tls::Tls>,
 }
 
 impl Listeners {
@@ -139,9 +151,14 @@ impl Listeners {
                 .await
                 .map_err(|source| ServerError::Bind { addr, source })
         };
+        let tls = match &settings.tls {
+            Some(files) => Some(tls::Tls::load(files).await?),
+            None => None,
+        };
         Ok(Listeners {
             api: bind(settings.api_bind.clone(), None).await?,
             ws: bind(settings.ws_bind.clone(), Some(STREAM_SEND_BUFFER)).await?,
+            tls,
         })
     }
 
@@ -228,13 +245,17 @@ pub async fn serve(
     info!(
         api = %listeners.api_addr().map_err(ServerError::Serve)?,
         streams = %listeners.ws_addr().map_err(ServerError::Serve)?,
+        tls = listeners.tls.is_some(),
         "listening"
     );
-    let api_server =
-        axum::serve(listeners.api, api).with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let ws_server = axum::serve(listeners.ws, streams)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let (api_result, ws_result) = tokio::join!(api_server.into_future(), ws_server.into_future());
+    let acceptor = listeners.tls.as_ref().map(|tls| tls.acceptor.clone());
+    if let Some(tls) = listeners.tls {
+        tokio::spawn(tls.watch(shutdown.clone()));
+    }
+    let (api_result, ws_result) = tokio::join!(
+        serve_one(listeners.api, api, acceptor.clone(), &shutdown),
+        serve_one(listeners.ws, streams, acceptor, &shutdown),
+    );
     api_result.map_err(ServerError::Serve)?;
     ws_result.map_err(ServerError::Serve)?;
     sessions.close();
@@ -248,6 +269,29 @@ pub async fn serve(
         );
     }
     Ok(())
+}
+
+/// Serves `router` on `listener` (over TLS with `acceptor`) until `shutdown`.
+async fn serve_one(
+    listener: TcpListener,
+    router: Router,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: &CancellationToken,
+) -> std::io::Result<()> {
+    let stop = shutdown.clone().cancelled_owned();
+    match acceptor {
+        None => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+        Some(acceptor) => {
+            let listener = tls::TlsListener::new(listener, acceptor)?;
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+    }
 }
 
 async fn transactions(

@@ -10,8 +10,9 @@
 //! clients may do), [`operator`] (the API root, health, readiness, metrics),
 //! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses),
 //! [`filters`] (filters, bodies, the refused stream, tainted spends), [`replicas`]
-//! (replicas of one node send the same streams; clients resume on any of them) and
-//! [`export`] (the NATS JetStream export, against a real `nats-server`).
+//! (replicas of one node send the same streams; clients resume on any of them),
+//! [`export`] (the NATS JetStream export, against a real `nats-server`) and [`tls`]
+//! (`wss://` and `https://`, certificate renewal).
 
 mod support;
 
@@ -24,3 +25,4 @@ mod node_faults;
 mod operator;
 mod replicas;
 mod resume;
+mod tls;

@@ -42,7 +42,14 @@ pub async fn connect(addr: SocketAddr, path: &str) -> Client {
 
 /// Reads text frames until there are `n`, `within` has passed, or the stream ends, and
 /// returns them. Pings and pongs are skipped (the library answers pings as it reads).
-pub async fn collect_texts(client: &mut Client, n: usize, within: Duration) -> Vec<String> {
+pub async fn collect_texts<S>(
+    client: &mut WebSocketStream<S>,
+    n: usize,
+    within: Duration,
+) -> Vec<String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let deadline = Instant::now() + within;
     let mut texts = Vec::with_capacity(n);
     while texts.len() < n {
