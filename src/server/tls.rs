@@ -62,7 +62,6 @@ pub enum TlsError {
 }
 
 /// The certificate served now, and what serves it.
-#[derive(Clone)]
 pub struct Tls {
     pub acceptor: TlsAcceptor,
     certificates: Arc<Certificates>,
