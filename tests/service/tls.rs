@@ -1,7 +1,7 @@
 //! TLS on both listeners, with certificates made here: a client trusting the certificate
 //! gets both streams over `wss://` and the API root over `https://`; a renewed certificate
-//! is served to new connections while an established subscriber keeps receiving; a key
-//! that cannot be read is one line and exit status 2.
+//! is served to new connections while an established subscriber keeps receiving; a bad key
+//! (missing, not PEM, another certificate's) is one line and exit status 2.
 
 use std::ffi::OsStr;
 use std::net::SocketAddr;
@@ -154,29 +154,45 @@ async fn both_streams_over_wss_and_a_renewed_certificate_keeps_subscribers() {
     service.shut_down().await;
 }
 
+/// A key that is missing, not PEM, or of another certificate: one line naming the file
+/// and what is wrong, exit status 2, before anything is served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_key_exits_2_with_one_line() {
+async fn a_bad_key_exits_2_with_one_line() {
     let dir = tempfile::tempdir().expect("a temporary directory");
+    let other = tempfile::tempdir().expect("a temporary directory");
     write_certificate(dir.path());
-    let missing = dir.path().join("missing.pem");
+    write_certificate(other.path());
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "not a key\n").expect("writing the file");
     let cert = dir.path().join("cert.pem");
-    let data = dir.path().join("data");
-    let args = [
-        OsStr::new("serve"),
-        "--data-dir".as_ref(),
-        data.as_os_str(),
-        "--tls-cert".as_ref(),
-        cert.as_os_str(),
-        "--tls-key".as_ref(),
-        missing.as_os_str(),
+    let cases = [
+        (dir.path().join("missing.pem"), "No such file"),
+        (not_pem, "not a PEM file"),
+        (other.path().join("key.pem"), "does not fit"),
     ];
-    let (status, lines) = Process::run(args, Duration::from_secs(10)).await;
-    assert_eq!(status.code(), Some(2), "exit status {status}, {lines:?}");
-    assert_eq!(lines.len(), 1, "not one line on stderr: {lines:?}");
-    let what = missing.display().to_string();
-    assert!(
-        lines[0].contains(&what) && lines[0].contains("No such file"),
-        "the line does not name the key and say it is missing: {}",
-        lines[0]
-    );
+    for (key, says) in cases {
+        let data = dir.path().join("data");
+        let args = [
+            OsStr::new("serve"),
+            "--data-dir".as_ref(),
+            data.as_os_str(),
+            "--tls-cert".as_ref(),
+            cert.as_os_str(),
+            "--tls-key".as_ref(),
+            key.as_os_str(),
+        ];
+        let (status, lines) = Process::run(args, Duration::from_secs(10)).await;
+        let what = key.display().to_string();
+        assert_eq!(
+            status.code(),
+            Some(2),
+            "{what}: exit status {status}, {lines:?}"
+        );
+        assert_eq!(lines.len(), 1, "{what}: not one line on stderr: {lines:?}");
+        assert!(
+            lines[0].contains(&what) && lines[0].contains(says),
+            "{what}: the line does not name the key and say {says:?}: {}",
+            lines[0]
+        );
+    }
 }
