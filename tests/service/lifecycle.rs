@@ -234,23 +234,7 @@ async fn replay_of_an_unusable_chain_file_exits_2() {
         (&not_a_chain, "chain file line 1"),
     ];
     for (file, says) in cases {
-        let (status, lines) = Process::run(
-            [OsStr::new("replay"), file.as_os_str()],
-            Duration::from_secs(10),
-        )
-        .await;
-        let what = file.display();
-        assert_eq!(
-            status.code(),
-            Some(2),
-            "{what}: exit status {status}, {lines:?}"
-        );
-        assert_eq!(lines.len(), 1, "{what}: not one line on stderr: {lines:?}");
-        assert!(
-            lines[0].contains(&what.to_string()) && lines[0].contains(says),
-            "{what}: the line does not name the file and say {says:?}: {}",
-            lines[0]
-        );
+        assert_refuses_file([OsStr::new("replay"), file.as_os_str()], file, says).await;
     }
 }
 

@@ -6,6 +6,7 @@
 use std::ffi::OsStr;
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -203,4 +204,26 @@ fn strip_ansi(line: &str) -> String {
         }
     }
     out
+}
+
+/// Runs the binary with `args` (at most 10 s) and checks it refused them as a usage error:
+/// exit status 2 and one line on standard error naming `file` and saying `says`.
+pub async fn assert_refuses_file<I, S>(args: I, file: &Path, says: &str)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let (status, lines) = Process::run(args, Duration::from_secs(10)).await;
+    let what = file.display();
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "{what}: exit status {status}, {lines:?}"
+    );
+    assert_eq!(lines.len(), 1, "{what}: not one line on stderr: {lines:?}");
+    assert!(
+        lines[0].contains(&what.to_string()) && lines[0].contains(says),
+        "{what}: the line does not name the file and say {says:?}: {}",
+        lines[0]
+    );
 }

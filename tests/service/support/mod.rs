@@ -30,7 +30,7 @@ use planetmint_stream::source::BlockSource;
 use planetmint_stream::source::node::{Endpoint, Follow, NodeSettings};
 use planetmint_stream::store::Store;
 
-pub use binary::{Binary, Process};
+pub use binary::{Binary, Process, assert_refuses_file};
 pub use clients::*;
 pub use expected::*;
 pub use follower::*;
