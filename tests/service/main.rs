@@ -11,12 +11,14 @@
 //! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses),
 //! [`filters`] (filters, bodies, the refused stream, tainted spends), [`replicas`]
 //! (replicas of one node send the same streams; clients resume on any of them),
-//! [`export`] (the NATS JetStream export, against a real `nats-server`) and [`tls`]
-//! (`wss://` and `https://`, certificate renewal).
+//! [`export`] (the NATS JetStream export, against a real `nats-server`), [`tls`]
+//! (`wss://` and `https://`, certificate renewal) and [`dashboards`] (the dashboard and
+//! alert rules name only metrics the service exports).
 
 mod support;
 
 mod client_limits;
+mod dashboards;
 mod export;
 mod filters;
 mod fixtures;
