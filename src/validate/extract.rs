@@ -103,14 +103,7 @@ fn null_non_finite(value: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::json::decode;
-
-    fn object(text: &str) -> Object {
-        match decode(text.as_bytes()).unwrap() {
-            Value::Object(object) => object,
-            other => panic!("not an object: {other:?}"),
-        }
-    }
+    use crate::validate::json::decode_object as object;
 
     #[test]
     fn tags_read_every_key_and_skip_what_has_the_wrong_shape() {

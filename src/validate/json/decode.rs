@@ -388,20 +388,22 @@ impl Parser<'_> {
     }
 }
 
+/// The object `text` decodes to: what tests of the JSON model start from.
+#[cfg(test)]
+pub fn decode_object(text: &str) -> Object {
+    match decode(text.as_bytes()).unwrap() {
+        Value::Object(object) => object,
+        other => panic!("not an object: {other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn obj(text: &str) -> Object {
-        match decode(text.as_bytes()).unwrap() {
-            Value::Object(o) => o,
-            other => panic!("not an object: {other:?}"),
-        }
-    }
-
     #[test]
     fn repeated_key_keeps_last_value() {
-        let o = obj(r#"{"b":1,"a":2,"b":3}"#);
+        let o = decode_object(r#"{"b":1,"a":2,"b":3}"#);
         assert_eq!(o.get("b"), Some(&Value::Int(3)));
         assert_eq!(o.len(), 2);
     }

@@ -10,5 +10,7 @@ pub mod canonical;
 mod decode;
 mod value;
 
+#[cfg(test)]
+pub use decode::decode_object;
 pub use decode::{DecodeError, Document, MAX_DEPTH, decode, decode_document};
 pub use value::{Object, Value};
