@@ -43,9 +43,11 @@ pub(super) fn router(ws_url: &str, limits: QueryLimits) -> Router {
         .route("/streams", get(move || async move { (headers, PAGE) }))
         .route(
             "/streams/check/{stream}",
-            get(move |Path(stream): Path<String>, RawQuery(query): RawQuery| async move {
-                check(&stream, query.as_deref(), &limits)
-            }),
+            get(
+                move |Path(stream): Path<String>, RawQuery(query): RawQuery| async move {
+                    check(&stream, query.as_deref(), &limits)
+                },
+            ),
         )
 }
 

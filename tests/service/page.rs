@@ -129,7 +129,12 @@ async fn disconnect(browser: &mut Browser) {
 /// The page lists `expected` (the stream's frames, in order): the newest first, as many as
 /// it keeps; shows the last height; and charts each height's transactions.
 fn assert_shows(what: &str, shown: &Shown, expected: &[String], blocks: bool) {
-    let newest: Vec<String> = expected.iter().rev().take(shown.list_max).cloned().collect();
+    let newest: Vec<String> = expected
+        .iter()
+        .rev()
+        .take(shown.list_max)
+        .cloned()
+        .collect();
     assert_no_diffs([diff_lines(what, &shown.frames, &newest)]);
     let last = heights(expected).last().copied().expect("messages");
     assert_eq!(shown.height, last.to_string(), "{what}: height");
@@ -171,7 +176,9 @@ async fn the_page_shows_what_the_streams_send() {
     let bad = [("operation", "BURN"), ("from_height", "1")];
     fill(&mut browser, "valid_blocks", &bad).await;
     let explained = "!document.getElementById('refusal').hidden";
-    browser.wait_until("the typed query's reason", explained).await;
+    browser
+        .wait_until("the typed query's reason", explained)
+        .await;
     click(&mut browser, "connect").await;
     wait_for_state(&mut browser, "refused").await;
     let shown = read_page(&mut browser).await;
@@ -188,8 +195,17 @@ async fn the_page_shows_what_the_streams_send() {
 
     // Everything from the first block: more than the list keeps.
     let expected = &reference.published_lines;
-    let shown = watch(&mut browser, "valid_transactions", &[("from_height", "1")], expected.len()).await;
-    assert!(expected.len() > shown.list_max, "the list's bound is not tested");
+    let shown = watch(
+        &mut browser,
+        "valid_transactions",
+        &[("from_height", "1")],
+        expected.len(),
+    )
+    .await;
+    assert!(
+        expected.len() > shown.list_max,
+        "the list's bound is not tested"
+    );
     assert_shows("valid_transactions", &shown, expected, false);
     if std::env::var_os("STREAM_PAGE_SCREENSHOT").is_some() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
@@ -208,7 +224,12 @@ async fn the_page_shows_what_the_streams_send() {
     let expected = reference.transaction_lines(&transfers);
     let fields = [("operation", "transfer"), ("from_height", "1")];
     let shown = watch(&mut browser, "valid_transactions", &fields, expected.len()).await;
-    assert_shows("valid_transactions?operation=transfer", &shown, &expected, false);
+    assert_shows(
+        "valid_transactions?operation=transfer",
+        &shown,
+        &expected,
+        false,
+    );
     disconnect(&mut browser).await;
 
     let creator = reference
@@ -224,18 +245,41 @@ async fn the_page_shows_what_the_streams_send() {
     let expected = encoded(reference.blocks(&owned));
     let fields = [("public_key", creator.as_str()), ("from_height", "1")];
     let shown = watch(&mut browser, "valid_blocks", &fields, expected.len()).await;
-    let frames: Vec<Value> = shown.frames.iter().map(|f| serde_json::from_str(f).expect("JSON")).collect();
-    let shown = Shown { frames: encoded(frames), ..shown };
+    let frames: Vec<Value> = shown
+        .frames
+        .iter()
+        .map(|f| serde_json::from_str(f).expect("JSON"))
+        .collect();
+    let shown = Shown {
+        frames: encoded(frames),
+        ..shown
+    };
     assert_shows("valid_blocks?public_key", &shown, &expected, true);
     disconnect(&mut browser).await;
 
     let expected = encoded(reference.refused.iter().map(without_body_and_message));
-    let shown = watch(&mut browser, "refused_transactions", &[("from_height", "1")], expected.len()).await;
-    let frames = shown.frames.iter().map(|f| without_body_and_message(&serde_json::from_str(f).expect("JSON")));
-    let shown = Shown { frames: encoded(frames), ..shown };
+    let shown = watch(
+        &mut browser,
+        "refused_transactions",
+        &[("from_height", "1")],
+        expected.len(),
+    )
+    .await;
+    let frames = shown
+        .frames
+        .iter()
+        .map(|f| without_body_and_message(&serde_json::from_str(f).expect("JSON")));
+    let shown = Shown {
+        frames: encoded(frames),
+        ..shown
+    };
     assert_shows("refused_transactions", &shown, &expected, false);
     disconnect(&mut browser).await;
-    assert_eq!(metric_of(service.api, refused_queries).await, 1, "only the test's own upgrade");
+    assert_eq!(
+        metric_of(service.api, refused_queries).await,
+        1,
+        "only the test's own upgrade"
+    );
 
     // Live, until the service shuts down: the page shows its close.
     fill(&mut browser, "valid_blocks", &[]).await;
@@ -243,7 +287,10 @@ async fn the_page_shows_what_the_streams_send() {
     wait_for_state(&mut browser, "open").await;
     service.shut_down().await;
     wait_for_state(&mut browser, "closed").await;
-    assert_eq!(read_page(&mut browser).await.close, "1001 server shutting down");
+    assert_eq!(
+        read_page(&mut browser).await.close,
+        "1001 server shutting down"
+    );
     let sockets = browser.events.len();
     assert_eq!(sockets, 5, "one socket per connect: {:?}", browser.events);
 }

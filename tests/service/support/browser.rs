@@ -98,12 +98,15 @@ impl Browser {
             .await;
         browser.session = attached["sessionId"].as_str().expect("a session").into();
         let (width, height) = VIEWPORT;
-        let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+        let metrics =
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
         browser
             .call("Emulation.setDeviceMetricsOverride", metrics)
             .await;
         for domain in keep.iter().filter_map(|event| event.split_once('.')) {
-            browser.call(&format!("{}.enable", domain.0), json!({})).await;
+            browser
+                .call(&format!("{}.enable", domain.0), json!({}))
+                .await;
         }
         browser
     }
