@@ -154,10 +154,22 @@ fn assert_shows(what: &str, shown: &Shown, expected: &[String], blocks: bool) {
     assert_eq!(shown.chart, chart, "{what}: transactions per block");
 }
 
-/// The same JSON values, each line re-encoded (filtered block frames and refusals are
-/// compared as values, as the filter tests do).
-fn encoded(values: impl IntoIterator<Item = Value>) -> Vec<String> {
-    values.into_iter().map(|v| v.to_string()).collect()
+/// `shown` with each listed frame read as JSON, passed through `normalize` and encoded again:
+/// filtered block frames and refusals are compared as values, as the filter tests do.
+fn as_values(shown: Shown, normalize: impl Fn(&Value) -> Value) -> Shown {
+    let frames = shown
+        .frames
+        .iter()
+        .map(|f| normalize(&serde_json::from_str(f).expect("frames are JSON")))
+        .collect();
+    Shown {
+        frames: encoded(frames),
+        ..shown
+    }
+}
+
+fn encoded(values: Vec<Value>) -> Vec<String> {
+    values.iter().map(Value::to_string).collect()
 }
 
 /// The page, on every stream, filtered or not, shows what the reference says each sends; a
@@ -171,17 +183,34 @@ async fn the_page_shows_what_the_streams_send() {
         .navigate(&format!("http://{}/streams", service.api))
         .await;
     wait_for_state(&mut browser, "idle").await;
+    bad_query_is_explained_without_a_socket(&mut browser, &service).await;
+    everything_from_the_first_block(&mut browser, &reference).await;
+    filtered_streams(&mut browser, &reference).await;
 
-    // A bad query: its reason shows as it is typed, and on Connect, where no socket opens.
+    // Live, until the service shuts down: the page shows its close.
+    fill(&mut browser, "valid_blocks", &[]).await;
+    click(&mut browser, "connect").await;
+    wait_for_state(&mut browser, "open").await;
+    service.shut_down().await;
+    wait_for_state(&mut browser, "closed").await;
+    let close = read_page(&mut browser).await.close;
+    assert_eq!(close, "1001 server shutting down");
+    let sockets = browser.events.len();
+    assert_eq!(sockets, 5, "one socket per connect: {:?}", browser.events);
+}
+
+/// A bad query's reason shows as it is typed, and on Connect, where no socket opens: the
+/// reason is the one the upgrade would have been refused with.
+async fn bad_query_is_explained_without_a_socket(browser: &mut Browser, service: &Service) {
     let bad = [("operation", "BURN"), ("from_height", "1")];
-    fill(&mut browser, "valid_blocks", &bad).await;
+    fill(browser, "valid_blocks", &bad).await;
     let explained = "!document.getElementById('refusal').hidden";
     browser
         .wait_until("the typed query's reason", explained)
         .await;
-    click(&mut browser, "connect").await;
-    wait_for_state(&mut browser, "refused").await;
-    let shown = read_page(&mut browser).await;
+    click(browser, "connect").await;
+    wait_for_state(browser, "refused").await;
+    let shown = read_page(browser).await;
     assert!(browser.events.is_empty(), "sockets: {:?}", browser.events);
     let refused_queries = "planetmint_stream_refused_queries_total";
     assert_eq!(metric_of(service.api, refused_queries).await, 0);
@@ -192,45 +221,43 @@ async fn the_page_shows_what_the_streams_send() {
     let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default());
     let said = format!("{}: {}", response.status().as_u16(), body.trim_end());
     assert_eq!(shown.refusal.as_deref(), Some(said.as_str()), "the reason");
+}
 
-    // Everything from the first block: more than the list keeps.
+/// Every transaction from the first block: more than the list keeps. With
+/// `STREAM_PAGE_SCREENSHOT` set, the page is then written to `docs/stream-page.png`.
+async fn everything_from_the_first_block(browser: &mut Browser, reference: &Reference) {
     let expected = &reference.published_lines;
-    let shown = watch(
-        &mut browser,
-        "valid_transactions",
-        &[("from_height", "1")],
-        expected.len(),
-    )
-    .await;
-    assert!(
-        expected.len() > shown.list_max,
-        "the list's bound is not tested"
-    );
-    assert_shows("valid_transactions", &shown, expected, false);
+    let from_1 = [("from_height", "1")];
+    let stream = "valid_transactions";
+    let shown = watch(browser, stream, &from_1, expected.len()).await;
+    assert!(expected.len() > shown.list_max, "the bound is not tested");
+    assert_shows(stream, &shown, expected, false);
+    assert_eq!(shown.refusal, None);
     if std::env::var_os("STREAM_PAGE_SCREENSHOT").is_some() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
         std::fs::create_dir_all(&docs).expect("docs/");
         let png = browser.screenshot().await;
         std::fs::write(docs.join("stream-page.png"), png).expect("writing the screenshot");
     }
-    disconnect(&mut browser).await;
-    assert_eq!(shown.refusal, None);
+    disconnect(browser).await;
+}
 
-    // Filtered: the transfers, byte for byte; the blocks of a creator's key; refusals.
+/// The transfers, byte for byte; the blocks of a creator's key; the refusals.
+async fn filtered_streams(browser: &mut Browser, reference: &Reference) {
     let transfers = Query {
         operation: vec!["transfer".into()],
         ..Query::default()
     };
     let expected = reference.transaction_lines(&transfers);
     let fields = [("operation", "transfer"), ("from_height", "1")];
-    let shown = watch(&mut browser, "valid_transactions", &fields, expected.len()).await;
+    let shown = watch(browser, "valid_transactions", &fields, expected.len()).await;
     assert_shows(
         "valid_transactions?operation=transfer",
         &shown,
         &expected,
         false,
     );
-    disconnect(&mut browser).await;
+    disconnect(browser).await;
 
     let creator = reference
         .published
@@ -244,53 +271,16 @@ async fn the_page_shows_what_the_streams_send() {
     };
     let expected = encoded(reference.blocks(&owned));
     let fields = [("public_key", creator.as_str()), ("from_height", "1")];
-    let shown = watch(&mut browser, "valid_blocks", &fields, expected.len()).await;
-    let frames: Vec<Value> = shown
-        .frames
-        .iter()
-        .map(|f| serde_json::from_str(f).expect("JSON"))
-        .collect();
-    let shown = Shown {
-        frames: encoded(frames),
-        ..shown
-    };
+    let shown = watch(browser, "valid_blocks", &fields, expected.len()).await;
+    let shown = as_values(shown, Value::clone);
     assert_shows("valid_blocks?public_key", &shown, &expected, true);
-    disconnect(&mut browser).await;
+    disconnect(browser).await;
 
-    let expected = encoded(reference.refused.iter().map(without_body_and_message));
-    let shown = watch(
-        &mut browser,
-        "refused_transactions",
-        &[("from_height", "1")],
-        expected.len(),
-    )
-    .await;
-    let frames = shown
-        .frames
-        .iter()
-        .map(|f| without_body_and_message(&serde_json::from_str(f).expect("JSON")));
-    let shown = Shown {
-        frames: encoded(frames),
-        ..shown
-    };
+    let refusals = reference.refused.iter().map(without_body_and_message);
+    let expected = encoded(refusals.collect());
+    let fields = [("from_height", "1")];
+    let shown = watch(browser, "refused_transactions", &fields, expected.len()).await;
+    let shown = as_values(shown, without_body_and_message);
     assert_shows("refused_transactions", &shown, &expected, false);
-    disconnect(&mut browser).await;
-    assert_eq!(
-        metric_of(service.api, refused_queries).await,
-        1,
-        "only the test's own upgrade"
-    );
-
-    // Live, until the service shuts down: the page shows its close.
-    fill(&mut browser, "valid_blocks", &[]).await;
-    click(&mut browser, "connect").await;
-    wait_for_state(&mut browser, "open").await;
-    service.shut_down().await;
-    wait_for_state(&mut browser, "closed").await;
-    assert_eq!(
-        read_page(&mut browser).await.close,
-        "1001 server shutting down"
-    );
-    let sockets = browser.events.len();
-    assert_eq!(sockets, 5, "one socket per connect: {:?}", browser.events);
+    disconnect(browser).await;
 }
