@@ -1,19 +1,21 @@
 //! Server: the two listeners, their routes and limits, and orderly shutdown.
 //!
 //! In: bound listeners, the hub, the store, the shutdown token. Out: the API root,
-//! `/health`, `/ready` and `/metrics` on the API listener (Planetmint's port 9984), the
-//! three streams on the WebSocket listener (9985). Each takes its query string as a
-//! [`Subscription`] (resume with `?from_height=N`, filters, bodies): a query the
-//! [`filter`](crate::filter) module refuses gets its 400 or 414 and one-line reason before
-//! any upgrade, and a height older than the retained history gets 410.
-//! Each accepted subscriber holds a permit of a semaphore sized `--max-clients`,
+//! `/health`, `/ready`, `/metrics` and the browser page `/streams` on the API listener
+//! (Planetmint's port 9984), the three streams on the WebSocket listener (9985). Each
+//! takes its query string as a [`Subscription`] (resume with `?from_height=N`, filters,
+//! bodies): a query the [`filter`](crate::filter) module refuses gets its 400 or 414 and
+//! one-line reason before any upgrade (the page asks the API port the same question first,
+//! since a browser cannot read that reason), and a height older than the retained history
+//! gets 410. Each accepted subscriber holds a permit of a semaphore sized `--max-clients`,
 //! so the limit is checked before the upgrade (503) and released however the session
 //! ends. On shutdown the listeners stop accepting, every session sends close 1001, and
 //! [`serve`] returns once they are all gone or [`SHUTDOWN_GRACE`] has passed. With
 //! [`TlsSettings`], both listeners speak TLS only ([`tls`]). The API port's routes are in
-//! [`api`].
+//! [`api`], the page's in [`page`].
 
 mod api;
+mod page;
 mod tls;
 
 use std::net::SocketAddr;
@@ -32,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::filter::{self, QueryLimits, Subscription};
+use crate::filter::{self, QueryError, QueryLimits, Subscription};
 use crate::hub::Hub;
 use crate::metrics::{Metrics, Refusal};
 use crate::sessions::{
@@ -241,7 +243,7 @@ pub async fn serve(
         .route(BLOCKS_PATH, get(blocks))
         .route(REFUSED_PATH, get(refused))
         .with_state(state);
-    let api = api::router(&settings.advertised_ws_url, settings.max_lag, metrics);
+    let api = api::router(settings, metrics);
     info!(
         api = %listeners.api_addr().map_err(ServerError::Serve)?,
         streams = %listeners.ws_addr().map_err(ServerError::Serve)?,
@@ -325,8 +327,7 @@ fn subscribe(
         Err(error) => {
             state.metrics.record_refusal(Refusal::BadQuery);
             info!(stream = stream.as_str(), %error, "refused subscriber: bad query");
-            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            return (status, format!("{error}\n")).into_response();
+            return refused_query(&error);
         }
     };
     if let Some(response) = too_old(&state, stream, &subscription) {
@@ -365,6 +366,14 @@ fn subscribe(
                 admission,
             ))
         })
+}
+
+/// The answer to a query [`filter::parse`] refuses: its status (400 or 414) and one-line
+/// reason. The page's check on the API port answers the same, so what a browser (which cannot
+/// read the body of a failed upgrade) shows is what a subscriber would have been told.
+fn refused_query(error: &QueryError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, format!("{error}\n")).into_response()
 }
 
 /// A slot under the client limit and, for a filter, its values under the budget of all

@@ -1,8 +1,8 @@
 //! The API listener's routes: the API root in Planetmint's shape (and `/api/v1`),
-//! `/health`, `/ready` and `/metrics`.
+//! `/health`, `/ready` and `/metrics`, plus the browser page's routes ([`super::page`]).
 //!
-//! In: the advertised stream URL, the tolerated lag, the metrics. Out: the [`Router`] the
-//! server serves on the API port (9984).
+//! In: the server's settings (the advertised stream URL, the tolerated lag, the query
+//! limits), the metrics. Out: the [`Router`] the server serves on the API port (9984).
 
 use std::sync::Arc;
 
@@ -14,12 +14,13 @@ use axum::routing::get;
 use serde_json::json;
 use tower_http::cors::{Any, CorsLayer};
 
-use super::{BLOCKS_PATH, REFUSED_PATH, TRANSACTIONS_PATH};
+use super::{BLOCKS_PATH, REFUSED_PATH, ServerSettings, TRANSACTIONS_PATH, page};
 use crate::metrics::{EXPOSITION_CONTENT_TYPE, Metrics};
 
-/// The API root in Planetmint's shape, listing only what this service serves, and the
-/// operator's endpoints.
-pub(super) fn router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Router {
+/// The API root in Planetmint's shape, listing only what this service serves, the
+/// operator's endpoints, and the page.
+pub(super) fn router(settings: &ServerSettings, metrics: Arc<Metrics>) -> Router {
+    let (ws_url, max_lag) = (&settings.advertised_ws_url, settings.max_lag);
     let v1 = json!({
         "docs": "https://docs.planetmint.io/projects/server/en/latest/websocket-event-stream-api.html",
         "streams": format!("{ws_url}{TRANSACTIONS_PATH}"),
@@ -36,7 +37,7 @@ pub(super) fn router(ws_url: &str, max_lag: u64, metrics: Arc<Metrics>) -> Route
         let v1 = v1.clone();
         async move { Json(v1) }
     };
-    Router::new()
+    page::router(ws_url, settings.query)
         .route("/", get(move || async move { Json(root) }))
         .route("/api/v1", get(v1_handler.clone()))
         .route("/api/v1/", get(v1_handler))

@@ -41,6 +41,12 @@ pub enum StreamKind {
 }
 
 impl StreamKind {
+    pub const ALL: [StreamKind; 3] = [
+        StreamKind::Transactions,
+        StreamKind::Blocks,
+        StreamKind::Refused,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             StreamKind::Transactions => "valid_transactions",

@@ -12,7 +12,6 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use planetmint_stream::metrics::Metrics;
-use planetmint_stream::source::chain_file::{Replay, ReplayOptions};
 
 use crate::support::*;
 
@@ -112,13 +111,7 @@ async fn dashboard_and_alerts_name_only_exported_metrics() {
         "the dashboard shows no export lag; the export's metrics are {export:?}"
     );
 
-    let options = ReplayOptions {
-        interval: Duration::from_millis(1),
-        dialect: None,
-    };
-    let path = fixture(&format!("chains/{CHAIN}.chain.jsonl"));
-    let source = Replay::open(&path, options).await.expect("a chain file");
-    let service = Service::start(source, server_args()).await;
+    let service = Service::start(replay(CHAIN).await, server_args()).await;
     let deadline = Instant::now() + CHAIN_WITHIN;
     let missing = loop {
         let served = exported(&get_text(service.api, "/metrics").await.1);

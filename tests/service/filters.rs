@@ -11,7 +11,6 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite;
 
 use planetmint_stream::server::ServerSettings;
-use planetmint_stream::source::chain_file::{Replay, ReplayOptions};
 
 use crate::support::*;
 
@@ -21,13 +20,7 @@ async fn replayed(chain: &str, reference: &Reference) -> Service {
 }
 
 async fn replayed_with(chain: &str, reference: &Reference, args: ServerSettings) -> Service {
-    let options = ReplayOptions {
-        interval: Duration::from_millis(1),
-        dialect: None,
-    };
-    let path = fixture(&format!("chains/{chain}.chain.jsonl"));
-    let source = Replay::open(&path, options).await.expect("a chain file");
-    let service = Service::start(source, args).await;
+    let service = Service::start(replay(chain).await, args).await;
     wait_for_height(service.api, reference.blocks.len() as u64).await;
     service
 }
@@ -297,7 +290,8 @@ async fn bodies_and_refusals_are_the_references() {
 }
 
 /// A malformed value, an unknown parameter, too many values or too long a query is refused
-/// before the upgrade, with the status and a reason naming it, and counted.
+/// before the upgrade, with the status and a reason naming it, and counted; the page's
+/// check (`/streams/check/<stream>`) answers each the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_queries_are_refused_with_a_reason() {
     let reference = Reference::of(CHAIN);
@@ -354,6 +348,11 @@ async fn bad_queries_are_refused_with_a_reason() {
                     body.contains(names) && body.ends_with('\n') && body.lines().count() == 1,
                     "{path}?{shown}: reason {body:?} does not name {names:?} in one line"
                 );
+                // The page's check on the API port answers the same, without counting.
+                let stream = path.rsplit('/').next().expect("a stream");
+                let check = format!("/streams/check/{stream}?{query}");
+                let check = get_text(service.api, &check).await;
+                assert_eq!(check, (*status, body), "the page's check of {path}?{shown}");
             }
             other => panic!("{path}?{shown} was not refused: {:?}", other.map(|_| ())),
         }

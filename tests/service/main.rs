@@ -12,8 +12,9 @@
 //! [`filters`] (filters, bodies, the refused stream, tainted spends), [`replicas`]
 //! (replicas of one node send the same streams; clients resume on any of them),
 //! [`export`] (the NATS JetStream export, against a real `nats-server`), [`tls`]
-//! (`wss://` and `https://`, certificate renewal) and [`dashboards`] (the dashboard and
-//! alert rules name only metrics the service exports).
+//! (`wss://` and `https://`, certificate renewal), [`dashboards`] (the dashboard and
+//! alert rules name only metrics the service exports) and [`page`] (the browser page at
+//! `/streams`, in a headless Chromium).
 
 mod support;
 
@@ -25,6 +26,7 @@ mod fixtures;
 mod lifecycle;
 mod node_faults;
 mod operator;
+mod page;
 mod replicas;
 mod resume;
 mod tls;

@@ -1,12 +1,14 @@
 //! Helpers of the service tests: the service started in-process on ephemeral ports (or the
 //! real binary, see [`binary`]), following a test node of the recorded chains; its HTTP
 //! API read; stream clients ([`clients`], [`follower`]); and what the streams must carry
-//! ([`expected`]); a real `nats-server` and what the export's stream must hold ([`nats`]).
+//! ([`expected`]); a real `nats-server` and what the export's stream must hold ([`nats`]);
+//! a headless Chromium driven over its DevTools protocol ([`browser`]).
 //!
 //! Every wait here is bounded; a helper that runs out of time panics (or, for
 //! [`collect_texts`], returns what it got so the caller can report the difference).
 
 pub mod binary;
+pub mod browser;
 pub mod clients;
 pub mod expected;
 pub mod follower;
@@ -27,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use planetmint_stream::server::{Listeners, ServerSettings};
 use planetmint_stream::service::{self, ServiceError};
 use planetmint_stream::source::BlockSource;
+use planetmint_stream::source::chain_file::{Replay, ReplayOptions};
 use planetmint_stream::source::node::{Endpoint, Follow, NodeSettings};
 use planetmint_stream::store::Store;
 
@@ -100,6 +103,16 @@ impl Service {
         args: ServerSettings,
     ) -> Service {
         let listeners = Listeners::bind(&args).await.expect("binding the service");
+        Service::start_on(source, store, args, listeners)
+    }
+
+    /// On `listeners`, bound by the caller (who may then advertise their ports).
+    pub fn start_on(
+        source: impl BlockSource,
+        store: Arc<Store>,
+        args: ServerSettings,
+        listeners: Listeners,
+    ) -> Service {
         let api = listeners.api_addr().expect("api address");
         let ws = listeners.ws_addr().expect("ws address");
         let shutdown = CancellationToken::new();
@@ -166,6 +179,16 @@ pub async fn node_and_service(chain: &str, args: ServerSettings) -> (TestNode, S
     node.wait_for("the service to subscribe", |s| s.active == 1)
         .await;
     (node, service)
+}
+
+/// `chain`'s recorded file, replayed a block a millisecond.
+pub async fn replay(chain: &str) -> Replay {
+    let options = ReplayOptions {
+        interval: Duration::from_millis(1),
+        dialect: None,
+    };
+    let path = fixture(&format!("chains/{chain}.chain.jsonl"));
+    Replay::open(&path, options).await.expect("a chain file")
 }
 
 /// Produces up to `height` and waits until a live client has every block up to it (so
