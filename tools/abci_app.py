@@ -5,7 +5,7 @@ hashes written into ``fixtures/chains/`` are the application's, not a model of i
 
     with PlanetmintApp(CHAIN_ID, validator_pub, power) as app:
         app.begin_block(height, (secs, nanos), previous_app_hash)
-        outcome = app.deliver_tx(raw)        # 0, 1, or EXITED
+        outcome = app.deliver_tx(raw)        # 0, 1, EXITED or "raised ..."
         app_hash = app.end_block_commit(height)
 
 What runs is ``planetmint.abci.application_logic.ApplicationLogic`` with the request types of
@@ -13,19 +13,23 @@ What runs is ``planetmint.abci.application_logic.ApplicationLogic`` with the req
 here on a free loopback port in a temporary directory with Planetmint's own schema
 (``planetmint/backend/tarantool/opt/init.lua``), with one change:
 
-Tarantool 2.6 (Debian's package) refuses the multikey index
-``spending_transaction_by_id_and_output_index`` over ``inputs[*].fulfills["transaction_id"]``
-/ ``["output_index"]`` (``spending_governance_by_id_and_output_index`` on ``governance``) for a
-CREATE, whose ``fulfills`` is null ("Tuple field
-[6][*]["fulfills"] type does not match one required by operation: expected map"): nullable
-parts do not make the map itself nullable there.  Both indexes are dropped after ``init()`` and recreated under the same name as a functional
-multikey index whose keys are ``{transaction_id, output_index}`` of every input with a map
-``fulfills``: the same keys for every input that spends, none for the null ones, still unique,
-so Planetmint's ``get_spending_transaction`` select by name is unchanged.
+Tarantool 2.6 (Debian's package) refuses Planetmint's multikey index
+``spending_transaction_by_id_and_output_index`` over ``inputs[*].fulfills["transaction_id"]`` /
+``["output_index"]`` (``spending_governance_by_id_and_output_index`` on ``governance``) for a
+CREATE, whose ``fulfills`` is null ("Tuple field [6][*]["fulfills"] type does not match one
+required by operation: expected map"): nullable parts do not make the map itself nullable
+there.  Both indexes are dropped after ``init()`` and recreated under the same names as a
+functional multikey index whose keys are ``{transaction_id, output_index}`` of every input with
+a map ``fulfills``: the same keys for every input that spends, none for the null ones, still
+unique, so Planetmint's ``get_spending_transaction`` select by name is unchanged.
 
 Planetmint answers bytes that do not decode as JSON with ``sys.exit(1)`` inside
-``deliver_tx`` (its ``except ValueError``); the driver catches the ``SystemExit`` before any
-state changed and reports `EXITED`, which is what a real node would do: stop.
+``deliver_tx`` (its ``except ValueError``), and lets some exceptions escape it (see
+`KNOWN_DIFFERENCES`); a real node stops on either.  The driver catches them (nothing was
+stored yet) and reports the outcome instead of a code.  The per-block calls fit the request
+types of Tendermint 0.34's ABCI, the one Planetmint 2.5.3 speaks; a CometBFT 0.38 node would
+send FinalizeBlock instead, which Planetmint does not implement, so the 0.38 chain carries the
+same application's results in that dialect.
 """
 
 import logging
