@@ -1445,7 +1445,7 @@ def render_files():
 def differences_section(differences):
     """The README's account of what Planetmint's application did that the model did not predict."""
     rows = [f"| {d['where']} | {d['kind']} | {d['model']} | `{d['app']}` | {d['why']} |" for d in differences]
-    return "\n".join(["| where | transaction | model | application | why |", "| --- | --- | --- | --- | --- |"] + rows)
+    return "\n".join(["| where | transaction | believed code | application | why |", "| --- | --- | --- | --- | --- |"] + rows)
 
 
 def readme(blocks, results, notes, files, differences):
@@ -1556,7 +1556,8 @@ Its raw bytes also carry a decoy `metadata` before the real one and `"k": 1` bef
 ## What Planetmint's application did that the model did not predict
 
 Every app hash the application committed is the one the model computes from the ids it
-accepted.  The codes differ here; where the application is shown as `exit` or `raised ...`,
+accepted.  The codes differ from what we believed (the model's code; for a spend of an
+output the application never created, the code the plan meant) here; where the application is shown as `exit` or `raised ...`,
 DeliverTx gave no answer (a real node stops on it, so no real chain holds that block) and
 the chain carries code 1, the verdict of a node that survives; nothing was stored.
 
