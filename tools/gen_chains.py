@@ -8,7 +8,10 @@ Usage (from the repository root)::
 
 The reference packages are the ones `tools/gen_fixtures.py` uses (planetmint-transactions 0.8.4,
 planetmint-driver 0.18.5, planetmint-cryptoconditions 1.2.2, PyNaCl); the stateless verdict is
-`reference_verdict` imported from `tools/gen_fixtures.py`.  Nothing here is derived from the
+`reference_verdict` imported from `tools/gen_fixtures.py`.  The result codes and app hashes
+come from Planetmint 2.5.3's ABCI application (`tools/abci_app.py`), which needs planetmint
+2.5.3, planetmint-abci, the tarantool client (all in tools/requirements.txt) and a
+``tarantool`` server binary on PATH (Debian's package, 2.6, is what was used).  Nothing here is derived from the
 Rust code.  The output is deterministic (fixed key seeds, a fixed `random.Random` seed, ed25519
 signatures are deterministic): running twice gives byte-identical files.
 
@@ -103,29 +106,39 @@ Expectation lines use ``json.dumps(obj, separators=(",", ":"))`` with keys in th
 (bodies and refused lines also with ``allow_nan=False``; ``ensure_ascii`` stays on, so non-ASCII
 text is written as ``\\uXXXX`` escapes).
 
-How result codes are decided
-----------------------------
-Every transaction is built with an intended code; `PlanetmintNode` then recomputes the code the
-way Planetmint 2.5's ``deliver_tx`` does (``Validator.validate_transaction``: decode,
-``Transaction.from_dict(tx, False)``, duplicate check for CREATE; for TRANSFER the spent outputs
-must exist -- committed or accepted earlier in the same block --, be unspent, their condition
-must match and the signatures verify (``Transaction.inputs_valid``), the asset id must match, the
-inputs be distinct and the amounts balance), calling the library for every check.  Generation
-aborts when the intended code and the model disagree, when a code-0 transaction (other than a
-forged CREATE) fails ``reference_verdict``, when a transaction failing ``reference_verdict``
-has code 0 (other than a forged CREATE), or when the taint rule and the plan disagree about a
-transaction (the plan marks the correctly signed spends of tainted outputs it builds).
+How result codes and app hashes are decided
+-------------------------------------------
+They are Planetmint 2.5.3's own: `tools/abci_app.py` runs its ABCI application
+(``planetmint.abci.application_logic.ApplicationLogic``) in process on a private Tarantool,
+and every block goes through it: InitChain (the one validator below), then per block
+BeginBlock (header with the previous commit's app hash), DeliverTx per raw transaction,
+EndBlock, Commit.  The codes are DeliverTx's, the app hashes Commit's.  Where DeliverTx gives
+no answer (``sys.exit`` or an exception escaping it: a real node stops there) the chain says
+``NO_ANSWER_CODE`` (1); the generator prints those transactions and the fixtures README lists
+them.
+
+Independently, every transaction is built with an intended code and `PlanetmintNode`
+recomputes the code the way we believe Planetmint 2.5's ``deliver_tx`` does
+(``Validator.validate_transaction``: decode, ``Transaction.from_dict(tx, False)``, duplicate
+check for CREATE; for TRANSFER the spent outputs must exist -- committed or accepted earlier in
+the same block --, be unspent, their condition must match and the signatures verify
+(``Transaction.inputs_valid``), the asset id must match, the inputs be distinct and the amounts
+balance), calling the library for every check, and the app hash from the accepted ids.  The
+model records what the application accepted.  Generation aborts when the model and the
+application disagree on a code other than as listed in ``abci_app.KNOWN_DIFFERENCES`` (or on
+a spend of an output the application, against the plan, did not create), when they disagree on
+an app hash, when the intended code and the model disagree, when a code-0 transaction (other
+than a forged CREATE) fails ``reference_verdict``, when a transaction failing
+``reference_verdict`` has code 0 (other than a forged CREATE), or when the taint rule and the
+plan disagree about a transaction (the plan marks the correctly signed spends of tainted
+outputs it builds).  The expected streams come from the library (``reference_verdict``, the
+taint rule) and the chain's codes: a transaction the application refused is never published.
 
 Blocks 1..47 are the original chain; 48.. were appended for the refused stream and bodies (the
 taint rule, an empty block, and a 2.0 CREATE whose raw bytes carry NaN, Infinity, -Infinity,
 1e16, 1e-05, 2**70, UTF-8 text and repeated keys: see `Builder.exotic_v2_create` for where
 planetmint-transactions lets such values into a valid transaction).  Appending must leave the
-lines of 1..47 byte-identical (hence ROUND_NANOS_HEIGHT).
-
-Caveat (Planetmint 2.5 itself): bytes that are not JSON make ``deliver_tx`` raise a
-``JSONDecodeError`` (a ``ValueError``), on which it calls ``sys.exit(1)``; a real node would
-stop instead of returning code 1.  The chains still carry such transactions with code 1 (what
-any validating node must do) because the stream must survive them.
+transactions of 1..47 unchanged (hence ROUND_NANOS_HEIGHT).
 """
 
 import argparse
@@ -158,6 +171,7 @@ except ImportError:  # pragma: no cover - environment dependent
         os.execv(_venv_python, [_venv_python, os.path.abspath(__file__)] + sys.argv[1:])
     sys.exit("planetmint-transactions is not importable: run tools/regen.sh (creates tools/.venv)")
 
+from abci_app import NO_ANSWER_CODE, PlanetmintApp, known_difference  # noqa: E402
 from check_chain_shapes import new_block_event  # noqa: E402,F401  (one definition of the event derivation)
 
 try:
@@ -536,8 +550,8 @@ class PlanetmintNode:
         self.app_hash = ""
         self.block_ids = []
 
-    def deliver_tx(self, raw):
-        """Returns (code, tx_dict_or_None, reason)."""
+    def judge(self, raw):
+        """Returns (code, tx_dict_or_None, reason); `accept` records an accepted one."""
         clear_library_caches()
         with contextlib.redirect_stdout(io.StringIO()):
             try:
@@ -564,12 +578,14 @@ class PlanetmintNode:
                 return 1, None, type(exc).__name__
             finally:
                 clear_library_caches()
-        self.txs[t.id] = tx
-        for i in t.inputs:
-            if i.fulfills:
-                self.spent[(i.fulfills.txid, i.fulfills.output)] = t.id
-        self.block_ids.append(t.id)
         return 0, tx, "accepted"
+
+    def accept(self, tx):
+        self.txs[tx["id"]] = tx
+        for i in tx["inputs"]:
+            if i["fulfills"]:
+                self.spent[(i["fulfills"]["transaction_id"], i["fulfills"]["output_index"])] = tx["id"]
+        self.block_ids.append(tx["id"])
 
     def _validate_transfer(self, t):
         input_txs, input_conditions = [], []
@@ -1134,21 +1150,56 @@ def stream_refusal(code, verdict, tx, tainted):
     return None
 
 
+def node_verdict(node, app, e, app_refused, differences, where):
+    """Planetmint's application's code for one transaction, checked against the model.
+
+    The model follows the application (it records what the application accepted), so a
+    disagreement is either listed in abci_app.KNOWN_DIFFERENCES, or a spend of a transaction
+    the plan meant to be accepted and the application refused (`app_refused`, transitive), or
+    fatal.  Returns (chain code, model's tx dict, model's reason)."""
+    code, tx, reason = node.judge(e["raw"])
+    outcome = app.deliver_tx(e["raw"])
+    chain_code = outcome if isinstance(outcome, int) else NO_ANSWER_CODE
+    if outcome != code:
+        why = known_difference(reason, outcome)
+        if why is None:
+            raise SystemExit(f"{where}: {e['kind']}: the model says {code} ({reason}), Planetmint's app {outcome!r}")
+        differences.append({"where": where, "kind": e["kind"], "model": code, "app": outcome, "why": why})
+    elif code != e["code"]:
+        spent = [i["fulfills"]["transaction_id"] for i in json.loads(e["raw"])["inputs"] if i["fulfills"]]
+        if reason != "InputDoesNotExist" or not app_refused.intersection(spent):
+            raise SystemExit(f"{where}: {e['kind']}: intended code {e['code']}, model and app say {code} ({reason})")
+        differences.append({"where": where, "kind": e["kind"], "model": e["code"], "app": outcome,
+                            "why": "spends an output of a transaction above that the app did not accept: InputDoesNotExist"})
+    if chain_code != e["code"]:
+        app_refused.add(planetmint_transaction_id(json.loads(e["raw"])) if tx is None else tx["id"])
+    if chain_code == 0:
+        node.accept(tx)
+    return chain_code, tx, reason
+
+
 def evaluate(blocks):
+    """Drives Planetmint's application through the blocks; returns the per-block results and
+    the list of its disagreements with the model (see node_verdict)."""
+    val = Validator()
+    times = block_times(len(blocks))
+    with PlanetmintApp(CHAIN_ID, val.pub, val.power) as app:
+        return _evaluate(blocks, app, times)
+
+
+def _evaluate(blocks, app, times):
     node = PlanetmintNode()
     tainted = set()  # ids of accepted transactions the stream refuses: every output is tainted
+    app_refused, differences = set(), []
     results = []  # per block: {"codes", "app_hash", "accepted", "published", "bodies", "refused"}
     for height, entries in enumerate(blocks, start=1):
         codes, published, bodies, refused = [], [], [], []
+        app.begin_block(height, times[height - 1], node.app_hash)
         for index, e in enumerate(entries):
-            code, tx, reason = node.deliver_tx(e["raw"])
-            if code != e["code"]:
-                raise SystemExit(f"height {height}: {e['kind']}: intended code {e['code']}, model says {code} ({reason})")
+            code, tx, reason = node_verdict(node, app, e, app_refused, differences, f"height {height} index {index}")
             verdict = reference_verdict(e["raw"])
             if code == 0 and not e["forged"] and not verdict["valid"]:
                 raise SystemExit(f"height {height}: accepted {e['kind']} fails reference_verdict: {verdict}")
-            if not verdict["valid"] and code == 0 and not e["forged"]:
-                raise SystemExit("unreachable")
             if e["forged"]:
                 assert code == 0 and not verdict["valid"] and verdict["python_error"] == "InvalidSignature", verdict
             if not verdict["valid"]:
@@ -1157,8 +1208,7 @@ def evaluate(blocks):
                 raise SystemExit(f"height {height}: {e['kind']}: rejected for {reason}, meant {e['expect_reason']}")
             if e["expect_stateless_valid"] is not None and verdict["valid"] != e["expect_stateless_valid"]:
                 raise SystemExit(f"height {height}: {e['kind']}: reference verdict {verdict}")
-            e["reason"] = reason
-            e["verdict"] = verdict
+            e["reason"], e["verdict"], e["chain_code"] = reason, verdict, code
             codes.append(code)
             refusal = stream_refusal(code, verdict, tx, tainted)
             if (refusal == "spends_refused") != e["expect_spends_refused"]:
@@ -1177,9 +1227,12 @@ def evaluate(blocks):
             )
             bodies.append({"transaction_id": tx["id"], "height": height, "transaction": stream_body(e["raw"])})
         app_hash, accepted = node.end_block()
-        results.append({"codes": codes, "app_hash": app_hash, "accepted": accepted, "published": published,
+        committed = app.end_block_commit(height)
+        if committed != app_hash:
+            raise SystemExit(f"height {height}: Planetmint's app committed app hash {committed!r}, the model {app_hash!r}")
+        results.append({"codes": codes, "app_hash": committed, "accepted": accepted, "published": published,
                         "bodies": bodies, "refused": refused})
-    return results
+    return results, differences
 
 
 # ======================================================================================
@@ -1364,7 +1417,9 @@ STREAM_FILES = {"bodies": "bodies", "refused": "refused_transactions"}
 def render_files():
     builder = Builder()
     blocks = builder.build()
-    results = evaluate(blocks)
+    results, differences = evaluate(blocks)
+    for d in differences:
+        print(f"{d['where']}: {d['kind']}: model {d['model']}, Planetmint's app {d['app']!r}: {d['why']}")
     rendered, val = render_blocks(blocks, results)
     files = {}
     for dialect, d in DIALECTS.items():
@@ -1383,11 +1438,17 @@ def render_files():
         for stream in ("bodies", "refused"):
             lines = [dumps_strict(line) for res in results for line in res[stream]]
             files[f"{d['file']}.{STREAM_FILES[stream]}.jsonl"] = "\n".join(lines) + "\n"
-    files["README.md"] = readme(blocks, results, builder.notes, files)
+    files["README.md"] = readme(blocks, results, builder.notes, files, differences)
     return files, blocks, results
 
 
-def readme(blocks, results, notes, files):
+def differences_section(differences):
+    """The README's account of what Planetmint's application did that the model did not predict."""
+    rows = [f"| {d['where']} | {d['kind']} | {d['model']} | `{d['app']}` | {d['why']} |" for d in differences]
+    return "\n".join(["| where | transaction | believed code | application | why |", "| --- | --- | --- | --- | --- |"] + rows)
+
+
+def readme(blocks, results, notes, files, differences):
     n_txs = sum(len(b) for b in blocks)
     n_pub = sum(len(r["published"]) for r in results)
     n_acc = sum(len(r["accepted"]) for r in results)
@@ -1403,24 +1464,33 @@ def readme(blocks, results, notes, files):
         note = notes.get(h)
         if note is None:
             continue
-        c0 = sum(1 for e in b if e["code"] == 0)
+        c0 = sum(1 for e in b if e["chain_code"] == 0)
         rows.append(f"| {h} | {len(b)} | {c0} | {len(results[h - 1]['published'])} | {note} |")
     taint_heights = ", ".join(str(h) for h, r in enumerate(results, start=1)
                               if any(line["reason"] == "spends_refused" for line in r["refused"]))
     kinds = {}
     for b in blocks:
         for e in b:
-            kinds.setdefault((e["kind"], e["code"]), 0)
-            kinds[(e["kind"], e["code"])] += 1
+            kinds.setdefault((e["kind"], e["chain_code"]), 0)
+            kinds[(e["kind"], e["chain_code"])] += 1
     kind_rows = [f"| {k} | {c} | {n} |" for (k, c), n in sorted(kinds.items(), key=lambda x: (x[0][1], x[0][0]))]
     return f"""# Recorded chains
 
-Generated by `tools/gen_chains.py` (run `/work/venv/bin/python tools/gen_chains.py` from the
-repository root, or any Python with the packages of `tools/requirements.txt`; `--check` verifies
-the files are up to date).  Every expectation comes from Planetmint's own Python libraries
+Generated by `tools/gen_chains.py` (run `tools/regen.sh`, or `/work/venv/bin/python
+tools/gen_chains.py` from the repository root with the packages of `tools/requirements.txt`
+and a `tarantool` server on PATH; `--check` verifies the files are up to date).  The result
+codes and app hashes are those of Planetmint 2.5.3's own ABCI application, driven in process
+block by block on a private Tarantool by `tools/abci_app.py` (InitChain, then BeginBlock,
+DeliverTx per transaction, EndBlock, Commit).  On Tarantool 2.6 Planetmint's multikey index over
+`inputs[*].fulfills` refuses a CREATE's null `fulfills`; `tools/abci_app.py` replaces that index
+(on `transactions` and `governance`) by a functional multikey index with the same keys that
+skips null ones.  Every expected stream comes from Planetmint's own Python libraries
 (planetmint-transactions 0.8.4, planetmint-driver 0.18.5, planetmint-cryptoconditions 1.2.2)
-and `reference_verdict` of `tools/gen_fixtures.py`; nothing from the Rust code.  Deterministic:
-regenerating gives byte-identical files.  The module docstring of `tools/gen_chains.py` is the
+and `reference_verdict` of `tools/gen_fixtures.py`, with the chain's codes (a transaction the
+node refused is never published); nothing from the Rust code.  The generator checks the
+application's codes and app hashes against a model of Planetmint built from the libraries and
+fails on any disagreement not listed below.  Deterministic: regenerating gives byte-identical
+files.  The module docstring of `tools/gen_chains.py` is the
 full specification of the formats.
 
 | file | content |
@@ -1454,7 +1524,7 @@ Totals: {len(blocks)} blocks ({len(empty)} empty: {", ".join(map(str, empty))}),
 {n_acc} accepted by the node (code 0, {n_forged} of them forged CREATEs), {n_pub} published,
 {n_txs - n_pub} refused ({n_refused});
 final app hash `{results[-1]["app_hash"]}`.
-Blocks 1-47 are the original chain, byte for byte; {len(blocks) - 47} blocks were appended for the
+Blocks 1-47 carry the original chain's transactions; {len(blocks) - 47} blocks were appended for the
 refused stream and the bodies.
 
 ## Notable blocks
@@ -1483,9 +1553,15 @@ top-level key `extension`, which the id and the schema ignore but the input sign
 Its raw bytes also carry a decoy `metadata` before the real one and `"k": 1` before `"k": 2`
 (Python keeps the last value at the first position), and its metadata is non-ASCII UTF-8.
 
-Malformed bytes (not JSON, invalid UTF-8) carry code 1 here; note that Planetmint 2.5 itself
-would `sys.exit(1)` on them in `deliver_tx` (a `ValueError`), so a real Planetmint chain never
-contains them.
+## What Planetmint's application did that the model did not predict
+
+Every app hash the application committed is the one the model computes from the ids it
+accepted.  The codes differ from what we believed (the model's code; for a spend of an
+output the application never created, the code the plan meant) here; where the application is shown as `exit` or `raised ...`,
+DeliverTx gave no answer (a real node stops on it, so no real chain holds that block) and
+the chain carries code 1, the verdict of a node that survives; nothing was stored.
+
+{differences_section(differences)}
 """
 
 
