@@ -12,8 +12,9 @@
 //! [`filters`] (filters, bodies, the refused stream, tainted spends), [`replicas`]
 //! (replicas of one node send the same streams; clients resume on any of them),
 //! [`export`] (the NATS JetStream export, against a real `nats-server`), [`tls`]
-//! (`wss://` and `https://`, certificate renewal) and [`dashboards`] (the dashboard and
-//! alert rules name only metrics the service exports).
+//! (`wss://` and `https://`, certificate renewal), [`dashboards`] (the dashboard and
+//! alert rules name only metrics the service exports) and [`swap_in`] (beside Planetmint:
+//! ports, its variables, the shipped nginx snippet and systemd unit).
 
 mod support;
 
@@ -27,4 +28,5 @@ mod node_faults;
 mod operator;
 mod replicas;
 mod resume;
+mod swap_in;
 mod tls;

@@ -1,7 +1,8 @@
 //! Helpers of the service tests: the service started in-process on ephemeral ports (or the
 //! real binary, see [`binary`]), following a test node of the recorded chains; its HTTP
 //! API read; stream clients ([`clients`], [`follower`]); and what the streams must carry
-//! ([`expected`]); a real `nats-server` and what the export's stream must hold ([`nats`]).
+//! ([`expected`]); a real `nats-server` and what the export's stream must hold ([`nats`]);
+//! a real nginx in front of the streams, configured with the shipped snippet ([`nginx`]).
 //!
 //! Every wait here is bounded; a helper that runs out of time panics (or, for
 //! [`collect_texts`], returns what it got so the caller can report the difference).
@@ -11,6 +12,7 @@ pub mod clients;
 pub mod expected;
 pub mod follower;
 pub mod nats;
+pub mod nginx;
 pub mod reference;
 
 use std::ffi::OsStr;
