@@ -33,6 +33,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
@@ -112,7 +113,8 @@ PLANETMINT_DATABASE_PORT=$db_port
 HOME=$work
 EOF
 planetmint() {
-    start planetmint sh -c "set -a && . '$1' && set +a && exec '$PLANETMINT_VENV/bin/planetmint' start --web-api-only"
+    # In $work: Planetmint writes planetmint.log and planetmint-errors.log where it runs.
+    start planetmint sh -c "cd '$work' && set -a && . '$1' && set +a && exec '$PLANETMINT_VENV/bin/planetmint' start --web-api-only"
     planetmint_group=$started
     wait_http http://localhost:9984/
 }
