@@ -4,13 +4,15 @@
 //! In: flags and the environment. Out: checked settings, or a [`ConfigError`] (exit status 2
 //! in `main`). Where Planetmint has a setting for the same thing, its variable and default
 //! are used (`PLANETMINT_<SECTION>_<KEY>`), so an operator's existing environment works
-//! unchanged; our own settings use `PLANETMINT_STREAM_<KEY>`. Defaults that the library
-//! also uses (in [`ServerSettings::loopback`]) are the library's constants, stated once.
+//! unchanged; our own settings use `PLANETMINT_STREAM_<KEY>`. Each shared setting also has
+//! its own name, which wins ([`prefer_own_names`]), so one environment file can serve both
+//! Planetmint and this service. Defaults that the library also uses (in
+//! [`ServerSettings::loopback`]) are the library's constants, stated once.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, Command};
 use humantime::Duration as HumanDuration;
 use tendermint_rpc::client::CompatMode;
 
@@ -19,6 +21,64 @@ use planetmint_stream::filter::{self, QueryLimits};
 use planetmint_stream::server::{self, ServerSettings, TlsSettings};
 use planetmint_stream::sessions::SessionSettings;
 use planetmint_stream::source::node::{Endpoint, NodeSettings};
+
+/// The settings this service shares with Planetmint: Planetmint's variable, and this
+/// service's own name for it (`PLANETMINT_STREAM_` and the flag's name), which wins. Beside
+/// a node, both processes read one environment file: Planetmint's stream server and this
+/// service cannot both have `PLANETMINT_WSSERVER_PORT`, nor its HTTP API and ours
+/// `PLANETMINT_SERVER_BIND`.
+pub const OWN_NAMES: [(&str, &str); 8] = [
+    (
+        "PLANETMINT_TENDERMINT_HOST",
+        "PLANETMINT_STREAM_TENDERMINT_HOST",
+    ),
+    (
+        "PLANETMINT_TENDERMINT_PORT",
+        "PLANETMINT_STREAM_TENDERMINT_PORT",
+    ),
+    ("PLANETMINT_WSSERVER_HOST", "PLANETMINT_STREAM_WS_HOST"),
+    ("PLANETMINT_WSSERVER_PORT", "PLANETMINT_STREAM_WS_PORT"),
+    (
+        "PLANETMINT_WSSERVER_ADVERTISED_SCHEME",
+        "PLANETMINT_STREAM_ADVERTISED_SCHEME",
+    ),
+    (
+        "PLANETMINT_WSSERVER_ADVERTISED_HOST",
+        "PLANETMINT_STREAM_ADVERTISED_HOST",
+    ),
+    (
+        "PLANETMINT_WSSERVER_ADVERTISED_PORT",
+        "PLANETMINT_STREAM_ADVERTISED_PORT",
+    ),
+    ("PLANETMINT_SERVER_BIND", "PLANETMINT_STREAM_API_BIND"),
+];
+
+/// The variable a setting is read from: its own name when `is_set` says the environment
+/// has it, else the `shared` one it was declared with. A flag still beats both.
+pub fn env_name(shared: &str, is_set: impl Fn(&str) -> bool) -> Option<&'static str> {
+    OWN_NAMES
+        .iter()
+        .find(|(name, _)| *name == shared)
+        .map(|(_, own)| *own)
+        .filter(|own| is_set(own))
+}
+
+/// `command` with every shared setting of every subcommand read from its own name where
+/// the environment has it ([`env_name`]). Clap takes one variable per flag, so the choice
+/// is made before parsing.
+pub fn prefer_own_names(command: Command, is_set: impl Fn(&str) -> bool + Copy) -> Command {
+    command.mut_subcommands(move |subcommand| {
+        subcommand.mut_args(move |arg| {
+            let own = arg
+                .get_env()
+                .and_then(|shared| env_name(shared.to_str()?, is_set));
+            match own {
+                Some(own) => arg.env(own),
+                None => arg,
+            }
+        })
+    })
+}
 
 /// Where the CometBFT node is.
 #[derive(Debug, Clone, Args)]
@@ -323,6 +383,62 @@ mod tests {
         ));
         assert_eq!(parse_dialect("v0.38"), Ok(CompatMode::V0_38));
         assert!(parse_dialect("0.35").is_err());
+    }
+
+    #[test]
+    fn an_own_name_wins_only_when_set() {
+        let own = "PLANETMINT_STREAM_WS_PORT";
+        let only_own = |name: &str| name == own;
+        assert_eq!(env_name("PLANETMINT_WSSERVER_PORT", only_own), Some(own));
+        assert_eq!(env_name("PLANETMINT_WSSERVER_PORT", |_| false), None);
+        // Another setting's own name, or a setting that has only ours, changes nothing.
+        assert_eq!(env_name("PLANETMINT_SERVER_BIND", only_own), None);
+        assert_eq!(env_name("PLANETMINT_STREAM_QUEUE", |_| true), None);
+    }
+
+    /// The environment names of each subcommand's flags, by flag.
+    fn env_names(command: &clap::Command) -> Vec<(String, String, String)> {
+        command
+            .get_subcommands()
+            .flat_map(|subcommand| {
+                subcommand.get_arguments().filter_map(|arg| {
+                    let env = arg.get_env()?.to_str()?.to_owned();
+                    let name = subcommand.get_name().to_owned();
+                    Some((name, arg.get_long()?.to_owned(), env))
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_shared_setting_has_its_own_name_and_it_is_used_when_set() {
+        let declared = env_names(&<crate::Cli as clap::CommandFactory>::command());
+        let preferred = env_names(&prefer_own_names(
+            <crate::Cli as clap::CommandFactory>::command(),
+            |name| name.starts_with("PLANETMINT_STREAM_"),
+        ));
+        assert_eq!(declared.len(), preferred.len());
+        let mut shared = 0;
+        for ((subcommand, flag, env), (_, _, chosen)) in declared.iter().zip(&preferred) {
+            let own = format!(
+                "PLANETMINT_STREAM_{}",
+                flag.to_uppercase().replace('-', "_")
+            );
+            if env.starts_with("PLANETMINT_STREAM_") {
+                assert_eq!(chosen, env, "{subcommand} --{flag}: already its own");
+            } else {
+                assert_eq!(*chosen, own, "{subcommand} --{flag} ({env})");
+                assert!(OWN_NAMES.contains(&(env.as_str(), own.as_str())));
+                shared += 1;
+            }
+        }
+        // serve and replay share the 6 listener settings, serve and record the node's 2.
+        assert_eq!(shared, 2 * 6 + 2 * 2);
+        let untouched = env_names(&prefer_own_names(
+            <crate::Cli as clap::CommandFactory>::command(),
+            |_| false,
+        ));
+        assert_eq!(untouched, declared, "no own name set: Planetmint's names");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Exit status: 0 on success (and after SIGINT/SIGTERM); 1 when `check` finds an invalid
 //! transaction or the service fails at run time; 2 when the operator must change something
 //! before trying again: a flag, the data directory (another chain's, or locked by another
-//! process), or the chain file (missing, unreadable, not a chain file).
+//! process), the chain file (missing, unreadable, not a chain file), or a port another
+//! process listens on (beside a node, most likely Planetmint's own servers).
 
 mod cli;
 
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
@@ -22,7 +23,7 @@ use planetmint_stream::chain::Height;
 use planetmint_stream::check::{self, Encoding};
 use planetmint_stream::export::{ExportError, ExportSettings};
 use planetmint_stream::parallel;
-use planetmint_stream::server::{Listeners, ServerSettings};
+use planetmint_stream::server::{Listener, Listeners, ServerError, ServerSettings};
 use planetmint_stream::service::{self, ServiceError};
 use planetmint_stream::source::chain_file::{self, Replay, ReplayOptions};
 use planetmint_stream::source::node::{Follow, NodeSettings};
@@ -124,7 +125,7 @@ impl Failure {
 const LOG_BUFFER_LINES: usize = 16_384;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     // Logging goes through a writer thread, lossy and bounded, and its write errors are
     // ignored: standard error may be a pipe whose reader stopped reading or is gone (`| head`),
     // and a failed or blocked write must not panic a task or hold a runtime thread.
@@ -156,6 +157,18 @@ fn main() -> ExitCode {
             ExitCode::from(if failure.usage { 2 } else { 1 })
         }
     }
+}
+
+/// The command line and the environment, each shared setting read from this service's own
+/// variable where it is set ([`cli::prefer_own_names`]); exits on a usage error, as
+/// `Cli::parse` does.
+fn parse_command_line() -> Cli {
+    let is_set = |name: &str| std::env::var_os(name).is_some();
+    let mut command = cli::prefer_own_names(Cli::command(), is_set);
+    let mut matches = command.get_matches_mut();
+    Cli::from_arg_matches_mut(&mut matches)
+        .map_err(|error| error.format(&mut command))
+        .unwrap_or_else(|error| error.exit())
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -241,6 +254,24 @@ enum UsageError {
     Open { path: PathBuf, source: io::Error },
     #[error("cannot create {path}: {source}")]
     Create { path: PathBuf, source: io::Error },
+    #[error("cannot listen on {addr}, {listener}: it is in use, likely by {}", taken_hint(*.listener))]
+    PortTaken { addr: String, listener: Listener },
+}
+
+/// Who, beside a Planetmint node, most likely holds a port of ours, and what to do: the
+/// shared variables give both processes the same ports unless one of them is moved.
+fn taken_hint(listener: Listener) -> &'static str {
+    match listener {
+        Listener::Streams => {
+            "Planetmint's built-in stream server (`planetmint start` listens on PLANETMINT_WSSERVER_PORT): \
+             move it to a private port, or give this service another with PLANETMINT_STREAM_WS_PORT \
+             (README, \"Swapping it in\")"
+        }
+        Listener::Api => {
+            "Planetmint's HTTP API (`planetmint start` listens on PLANETMINT_SERVER_BIND): \
+             give this service another with PLANETMINT_STREAM_API_BIND (README, \"Swapping it in\")"
+        }
+    }
 }
 
 fn run_check(
@@ -288,7 +319,14 @@ async fn serve(
     settings: ServerSettings,
     export: Option<ExportSettings>,
 ) -> Result<ExitCode, Failure> {
-    let listeners = Listeners::bind(&settings).await.map_err(Failure::usage)?;
+    let listeners = Listeners::bind(&settings)
+        .await
+        .map_err(|error| match error {
+            ServerError::InUse { addr, listener } => {
+                Failure::usage(UsageError::PortTaken { addr, listener })
+            }
+            error => Failure::usage(error),
+        })?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     match service::run(

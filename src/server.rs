@@ -125,11 +125,34 @@ impl ServerSettings {
     }
 }
 
+/// One of the two listeners, as an error names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// The API root, `/health`, `/ready` and `/metrics` (Planetmint's HTTP API port).
+    Api,
+    /// The WebSocket streams (Planetmint's stream port).
+    Streams,
+}
+
+impl std::fmt::Display for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Listener::Api => "the API port",
+            Listener::Streams => "the stream port",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("cannot listen on {addr}: {source}")]
+    /// Another process listens there: beside a Planetmint node, most likely Planetmint
+    /// itself, which reads the same variables (the binary says what to do about it).
+    #[error("cannot listen on {addr}, {listener}: it is in use")]
+    InUse { addr: String, listener: Listener },
+    #[error("cannot listen on {addr}, {listener}: {source}")]
     Bind {
         addr: String,
+        listener: Listener,
         source: std::io::Error,
     },
     #[error("serving: {0}")]
@@ -148,18 +171,30 @@ pub struct Listeners {
 
 impl Listeners {
     pub async fn bind(settings: &ServerSettings) -> Result<Self, ServerError> {
-        let bind = |addr: String, send_buffer: Option<u32>| async move {
+        let bind = |addr: String, listener, send_buffer: Option<u32>| async move {
             bind_listener(&addr, send_buffer)
                 .await
-                .map_err(|source| ServerError::Bind { addr, source })
+                .map_err(|source| match source.kind() {
+                    std::io::ErrorKind::AddrInUse => ServerError::InUse { addr, listener },
+                    _ => ServerError::Bind {
+                        addr,
+                        listener,
+                        source,
+                    },
+                })
         };
         let tls = match &settings.tls {
             Some(files) => Some(tls::Tls::load(files).await?),
             None => None,
         };
         Ok(Listeners {
-            api: bind(settings.api_bind.clone(), None).await?,
-            ws: bind(settings.ws_bind.clone(), Some(STREAM_SEND_BUFFER)).await?,
+            api: bind(settings.api_bind.clone(), Listener::Api, None).await?,
+            ws: bind(
+                settings.ws_bind.clone(),
+                Listener::Streams,
+                Some(STREAM_SEND_BUFFER),
+            )
+            .await?,
             tls,
         })
     }

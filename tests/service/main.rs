@@ -13,8 +13,9 @@
 //! (replicas of one node send the same streams; clients resume on any of them),
 //! [`export`] (the NATS JetStream export, against a real `nats-server`), [`tls`]
 //! (`wss://` and `https://`, certificate renewal), [`dashboards`] (the dashboard and
-//! alert rules name only metrics the service exports) and [`page`] (the browser page at
-//! `/streams`, in a headless Chromium).
+//! alert rules name only metrics the service exports), [`page`] (the browser page at
+//! `/streams`, in a headless Chromium) and [`swap_in`] (beside Planetmint: ports, its
+//! variables, the shipped nginx snippet and systemd unit).
 
 mod support;
 
@@ -29,4 +30,5 @@ mod operator;
 mod page;
 mod replicas;
 mod resume;
+mod swap_in;
 mod tls;

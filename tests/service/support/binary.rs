@@ -3,7 +3,7 @@
 //! it with SIGKILL if a test ends without reaping it; [`Binary`] is a process that is
 //! serving, its ports learnt from its `listening` log line.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -28,11 +28,23 @@ impl Process {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let args = args.into_iter().map(|arg| arg.as_ref().to_owned());
+        let listeners = ["--ws-host", "127.0.0.1", "--ws-port", "0"]
+            .into_iter()
+            .chain(["--api-bind", "127.0.0.1:0"])
+            .map(OsString::from);
+        Process::spawn_as_told(args.chain(listeners), env)
+    }
+
+    /// [`Process::spawn`] with `args` and `env` alone: the listeners are where they say.
+    pub fn spawn_as_told<I, S>(args: I, env: &[(&str, &str)]) -> (Process, ChildStderr)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let mut command = Command::new(env!("CARGO_BIN_EXE_planetmint-stream"));
         command
             .args(args)
-            .args(["--ws-host", "127.0.0.1", "--ws-port", "0"])
-            .args(["--api-bind", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -62,7 +74,26 @@ impl Process {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let (mut process, stderr) = Process::spawn(args, &[]);
+        Process::exit_of(Process::spawn(args, &[]), within).await
+    }
+
+    /// [`Process::run`] of [`Process::spawn_as_told`].
+    pub async fn run_as_told<I, S>(
+        args: I,
+        env: &[(&str, &str)],
+        within: Duration,
+    ) -> (ExitStatus, Vec<String>)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Process::exit_of(Process::spawn_as_told(args, env), within).await
+    }
+
+    async fn exit_of(
+        (mut process, stderr): (Process, ChildStderr),
+        within: Duration,
+    ) -> (ExitStatus, Vec<String>) {
         let mut lines = read_lines(stderr);
         let status = process.wait(within).await;
         (status, drain(&mut lines).await)
@@ -114,7 +145,19 @@ impl Binary {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let (process, stderr) = Process::spawn(args, env);
+        Binary::listening(Process::spawn(args, env)).await
+    }
+
+    /// [`Process::spawn_as_told`], once the binary logs `listening`, within 10 s.
+    pub async fn start_as_told<I, S>(args: I, env: &[(&str, &str)]) -> Binary
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Binary::listening(Process::spawn_as_told(args, env)).await
+    }
+
+    async fn listening((process, stderr): (Process, ChildStderr)) -> Binary {
         let mut lines = read_lines(stderr);
         let mut startup = Vec::new();
         let listening = timeout(Duration::from_secs(10), async {

@@ -6,9 +6,12 @@
 use std::path::{Path, PathBuf};
 
 pub fn fixture(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(relative)
+    repository("fixtures").join(relative)
+}
+
+/// A file of the repository (the README, what `packaging/` ships).
+pub fn repository(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
 /// The lines `/api/v1/streams/<stream>` must send for `chain` (`stream` is

@@ -2,7 +2,8 @@
 //! real binary, see [`binary`]), following a test node of the recorded chains; its HTTP
 //! API read; stream clients ([`clients`], [`follower`]); and what the streams must carry
 //! ([`expected`]); a real `nats-server` and what the export's stream must hold ([`nats`]);
-//! a headless Chromium driven over its DevTools protocol ([`browser`]).
+//! a headless Chromium driven over its DevTools protocol ([`browser`]); a real nginx in
+//! front of the streams, configured with the shipped snippet ([`nginx`]).
 //!
 //! Every wait here is bounded; a helper that runs out of time panics (or, for
 //! [`collect_texts`], returns what it got so the caller can report the difference).
@@ -13,6 +14,7 @@ pub mod clients;
 pub mod expected;
 pub mod follower;
 pub mod nats;
+pub mod nginx;
 pub mod reference;
 
 use std::ffi::OsStr;
