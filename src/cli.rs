@@ -401,6 +401,46 @@ mod tests {
     }
 
     #[test]
+    fn abuse_limits_parse_and_zero_is_refused() {
+        let args = [
+            "--request-head-timeout",
+            "2s",
+            "--max-clients-per-ip",
+            "7",
+            "--trust-forwarded-for",
+            "10.0.0.1,::1",
+        ];
+        let settings = ServerSettings::try_from(parse(&args).server).expect("limits");
+        let limits = settings.connections;
+        assert_eq!(limits.request_head_timeout, Duration::from_secs(2));
+        assert_eq!(limits.max_clients_per_ip, 7);
+        let proxies: Vec<std::net::IpAddr> =
+            vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(limits.trusted_proxies, proxies);
+        let defaults = ServerSettings::try_from(parse(&[]).server).expect("defaults");
+        assert_eq!(defaults.connections, ConnectionLimits::defaults());
+        assert_eq!(defaults.session, SessionSettings::DEFAULT);
+        for flag in [
+            "--request-head-timeout",
+            "--max-pending-connections",
+            "--max-clients-per-ip",
+            "--max-client-messages-per-second",
+            "--max-client-bytes-per-second",
+        ] {
+            let zero = if flag == "--request-head-timeout" {
+                "0s"
+            } else {
+                "0"
+            };
+            let refused = ServerSettings::try_from(parse(&[flag, zero]).server).err();
+            assert!(
+                matches!(refused, Some(ConfigError::Zero(name)) if name == flag),
+                "{flag}"
+            );
+        }
+    }
+
+    #[test]
     fn nodes_replace_host_and_port() {
         let node = NodeSettings::from(parse(&["--nodes", "a:1,https://b:2/"]).node);
         assert_eq!(
