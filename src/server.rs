@@ -50,7 +50,7 @@ use crate::wire::StreamKind;
 
 pub use accept::{
     ConnectionLimits, DEFAULT_BYTES_PER_SECOND, DEFAULT_MAX_CLIENTS_PER_IP, DEFAULT_MAX_PENDING,
-    DEFAULT_REQUEST_HEAD_TIMEOUT, Metered,
+    DEFAULT_REQUEST_HEAD_TIMEOUT,
 };
 pub use tls::{RELOAD_POLL, TlsError, TlsSettings};
 

@@ -104,8 +104,7 @@ pub(super) struct Acceptor {
 
 /// Accepts on `listener` until shutdown; each connection is served in a task of
 /// `connections`, which shutdown asks to finish.
-pub(super) async fn accept_loop(listener: TcpListener, acceptor: Acceptor) {
-    let mut listener = listener;
+pub(super) async fn accept_loop(mut listener: TcpListener, acceptor: Acceptor) {
     let acceptor = Arc::new(acceptor);
     loop {
         // axum's own accept retries what is worth retrying (too many open files).
@@ -200,7 +199,7 @@ const LINGER_BYTES: usize = 64 << 10;
 /// than its rate (no limit without one). Counting here, below TLS and the WebSocket
 /// framing, counts every byte: fragments, control frames and a message that never
 /// completes alike. Dropped, it lingers ([`LINGER`]) before it closes.
-pub struct Metered {
+struct Metered {
     /// Taken only on drop.
     inner: Option<TcpStream>,
     bucket: Option<TokenBucket>,

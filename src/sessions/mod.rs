@@ -30,7 +30,7 @@
 //! What a client sends is ignored (as Planetmint's server ignores it) but not for free:
 //! every message, pings and pongs included, is counted against a rate (a [`TokenBucket`]
 //! of `max_messages_per_second`), and the server's reads fail once the client sends more
-//! bytes than its rate (see `server::Metered`), so ignoring a flood costs a bounded amount
+//! bytes than its rate (see the server's `accept`), so ignoring a flood costs a bounded amount
 //! before the flooder is closed. The pongs tungstenite answers pings with are bounded with
 //! them: one per ping counted, never larger than the ping.
 //!
