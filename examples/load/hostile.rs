@@ -4,7 +4,8 @@
 //! In: the modes, `--txs` (default 10) and the fixture pool. Out: per mode, the good
 //! subscribers' block latency (p50, p99, max) before and during the attack, the server's
 //! peak RSS and open descriptors during it, and what the server counted; for `pingflood`,
-//! the server's CPU per flooding client until all are closed.
+//! the server's CPU per flooding connection (its CPU during the flood, less what the blocks
+//! cost at the baseline's rate, over the connections it closed).
 //!
 //! The server is this process (the real service with the tool's limits: the per-address
 //! limit is raised, since the attackers share the good clients' address, as a botnet's
@@ -14,7 +15,8 @@
 //! - `slowhead`: 10,000 connections, each sending a request line and `Host`, then one
 //!   header byte every 10 s (the issue's attack);
 //! - `storm`: 10,000 WebSocket upgrades at once, each closed once upgraded;
-//! - `pingflood`: 100 subscribers each sending pings as fast as it can until closed.
+//! - `pingflood`: 100 subscribers each sending pings as fast as it can until closed, then
+//!   reconnecting to flood again, for the whole window.
 //!
 //! Latency is measured as the matrix does: a block is handed to the pipeline, and timed
 //! until the last good subscriber has its last frame; then the next block.
@@ -27,6 +29,7 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use planetmint_stream::server::TRANSACTIONS_PATH;
 
@@ -89,19 +92,20 @@ async fn scenario(pool: &[Vec<u8>], mode: &str, txs: usize) {
     )
     .await;
     print_row(mode, "during", &during, during.peak);
+    let counters = counted(service.api).await;
     if mode == "pingflood" {
         let cpu = cpu_ticks().saturating_sub(cpu_before) as f64 / ticks_per_second();
-        let baseline_cpu = baseline.cpu_per_block * during.latencies.len() as f64;
+        let blocks_cpu = baseline.cpu_per_block * during.latencies.len() as f64;
+        let closed = counter(&counters, "message_rate_closed_total").max(1);
         println!(
-            "pingflood: {FLOODERS} flooders closed after {:.1} s; server CPU {cpu:.2} s ({:.1} ms per flooder, less the blocks' {baseline_cpu:.2} s)",
-            during
-                .attack_over
-                .unwrap_or(started.elapsed())
-                .as_secs_f64(),
-            (cpu - baseline_cpu).max(0.0) * 1e3 / FLOODERS as f64,
+            "pingflood: {closed} flooding connections closed in {:.1} s; server CPU {cpu:.2} s, \
+             of which the blocks' (at the baseline's cost per block) {blocks_cpu:.2} s: \
+             {:.3} ms per flooding connection",
+            started.elapsed().as_secs_f64(),
+            (cpu - blocks_cpu).max(0.0) * 1e3 / closed as f64,
         );
     }
-    println!("{mode}: {}", counted(service.api).await);
+    println!("{mode}: {counters}");
     for line in during.said {
         println!("{mode}: attacker: {line}");
     }
@@ -122,8 +126,6 @@ struct Timed {
     peak: Peak,
     cpu_per_block: f64,
     said: Vec<String>,
-    /// When the attacker reported its attack over (all flooders closed), from the start.
-    attack_over: Option<Duration>,
 }
 
 async fn timed_blocks(
@@ -141,7 +143,6 @@ async fn timed_blocks(
         peak: Peak::now(),
         cpu_per_block: 0.0,
         said: Vec::new(),
-        attack_over: None,
     };
     loop {
         match &mut until {
@@ -151,9 +152,6 @@ async fn timed_blocks(
         }
         if let Until::Window(_, said) = &mut until {
             while let Ok(line) = said.try_recv() {
-                if line.starts_with("over") {
-                    timed.attack_over = Some(started.elapsed());
-                }
                 timed.said.push(line);
             }
         }
@@ -271,6 +269,14 @@ async fn counted(api: SocketAddr) -> String {
         .join(", ")
 }
 
+/// The value of `name` in [`counted`]'s line.
+fn counter(counted: &str, name: &str) -> u64 {
+    counted
+        .split(", ")
+        .find_map(|pair| pair.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// True when this program was started as the attacking child.
 pub fn is_attacker(args: &[String]) -> bool {
     args.first().map(String::as_str) == Some(ATTACKER)
@@ -357,46 +363,34 @@ async fn storm(addr: SocketAddr) {
 
 async fn ping_flood(addr: SocketAddr) {
     let url = format!("ws://{addr}{TRANSACTIONS_PATH}");
-    let mut sockets = Vec::new();
-    for _ in 0..FLOODERS {
-        sockets.push(
-            tokio_tungstenite::connect_async(&url)
-                .await
-                .expect("flooder connects")
-                .0,
-        );
-    }
-    report(&format!("attacking: {FLOODERS} flooders connected"));
-    let floods = sockets.into_iter().map(|socket| {
+    report(&format!(
+        "attacking: {FLOODERS} flooders, each reconnecting when closed"
+    ));
+    let floods = (0..FLOODERS).map(|_| {
+        let url = url.clone();
         tokio::spawn(async move {
-            let (mut write, mut read) = socket.split();
-            let pinging = async {
-                let mut sent = 0u64;
-                while write.send(Message::Ping(Default::default())).await.is_ok() {
-                    sent += 1;
-                }
-                sent
-            };
-            let closed = async {
-                while let Some(Ok(message)) = read.next().await {
-                    if let Message::Close(frame) = message {
-                        return frame.map(|f| format!("{} {}", u16::from(f.code), f.reason));
-                    }
-                }
-                None
-            };
-            tokio::select! {
-                _ = pinging => None,
-                close = closed => close,
+            while let Ok((socket, _)) = tokio_tungstenite::connect_async(&url).await {
+                flood_until_closed(socket).await;
             }
         })
     });
-    let closes = futures_util::future::join_all(floods).await;
-    let policy = closes
-        .iter()
-        .filter(|c| matches!(c, Ok(Some(reason)) if reason.starts_with("1008")))
-        .count();
-    report(&format!(
-        "over: {FLOODERS} flooders closed, {policy} with 1008"
-    ));
+    futures_util::future::join_all(floods).await;
+    report("over: the flooders could not connect any more");
+}
+
+/// Sends pings as fast as the connection takes them until the server closes it.
+async fn flood_until_closed(socket: WebSocketStream<MaybeTlsStream<TcpStream>>) {
+    let (mut write, mut read) = socket.split();
+    let pinging = async { while write.send(Message::Ping(Default::default())).await.is_ok() {} };
+    let closed = async {
+        while let Some(Ok(message)) = read.next().await {
+            if message.is_close() {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        () = pinging => {}
+        () = closed => {}
+    }
 }
