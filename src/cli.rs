@@ -18,7 +18,7 @@ use tendermint_rpc::client::CompatMode;
 
 use planetmint_stream::export::{self, ExportSettings};
 use planetmint_stream::filter::{self, QueryLimits};
-use planetmint_stream::server::{self, ServerSettings, TlsSettings};
+use planetmint_stream::server::{self, ConnectionLimits, ServerSettings, TlsSettings};
 use planetmint_stream::sessions::SessionSettings;
 use planetmint_stream::source::node::{Endpoint, NodeSettings};
 
@@ -197,6 +197,77 @@ pub struct ServerArgs {
     /// Private key (PEM) of --tls-cert; reloaded when the file changes.
     #[arg(long, env = "PLANETMINT_STREAM_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub abuse: AbuseArgs,
+}
+
+/// What keeps hostile clients from taking the stream away from everyone else.
+#[derive(Debug, Clone, Args)]
+pub struct AbuseArgs {
+    /// How long a client has for its TLS handshake, and then for each request head;
+    /// after that its socket is closed.
+    #[arg(long, env = "PLANETMINT_STREAM_REQUEST_HEAD_TIMEOUT", default_value_t = server::DEFAULT_REQUEST_HEAD_TIMEOUT.into())]
+    pub request_head_timeout: HumanDuration,
+    /// Connections in their HTTP phase (not subscribers yet) at once, per listener; more
+    /// are closed at once.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_PENDING_CONNECTIONS", default_value_t = server::DEFAULT_MAX_PENDING)]
+    pub max_pending_connections: usize,
+    /// Subscribers one address may hold; more get 429.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_CLIENTS_PER_IP", default_value_t = server::DEFAULT_MAX_CLIENTS_PER_IP)]
+    pub max_clients_per_ip: usize,
+    /// Addresses of the proxies in front of the service, comma-separated: their
+    /// X-Forwarded-For names the client the per-address limit counts. Never believed from
+    /// anyone else; off when absent.
+    #[arg(
+        long,
+        env = "PLANETMINT_STREAM_TRUST_FORWARDED_FOR",
+        value_delimiter = ','
+    )]
+    pub trust_forwarded_for: Vec<std::net::IpAddr>,
+    /// Messages a second a subscriber may send (pings and pongs included); faster is
+    /// closed with 1008.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_CLIENT_MESSAGES_PER_SECOND", default_value_t = SessionSettings::DEFAULT.max_messages_per_second)]
+    pub max_client_messages_per_second: u32,
+    /// Bytes a second a subscriber may send (as read from the socket); faster is closed
+    /// with 1008.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_CLIENT_BYTES_PER_SECOND", default_value_t = server::DEFAULT_BYTES_PER_SECOND)]
+    pub max_client_bytes_per_second: u32,
+}
+
+impl AbuseArgs {
+    /// The server's limits, or the flag that is zero.
+    fn limits(self) -> Result<ConnectionLimits, ConfigError> {
+        for (name, value) in [
+            (
+                "--request-head-timeout",
+                u64::from(!self.request_head_timeout.is_zero()),
+            ),
+            (
+                "--max-pending-connections",
+                self.max_pending_connections as u64,
+            ),
+            ("--max-clients-per-ip", self.max_clients_per_ip as u64),
+            (
+                "--max-client-messages-per-second",
+                u64::from(self.max_client_messages_per_second),
+            ),
+            (
+                "--max-client-bytes-per-second",
+                u64::from(self.max_client_bytes_per_second),
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        Ok(ConnectionLimits {
+            request_head_timeout: *self.request_head_timeout,
+            max_pending: self.max_pending_connections,
+            max_clients_per_ip: self.max_clients_per_ip,
+            trusted_proxies: self.trust_forwarded_for,
+            bytes_per_second: self.max_client_bytes_per_second,
+        })
+    }
 }
 
 /// The NATS JetStream export (`serve` only).
@@ -275,6 +346,8 @@ impl TryFrom<ServerArgs> for ServerSettings {
             Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
             _ => return Err(ConfigError::ApiBind(args.api_bind)),
         }
+        let messages = args.abuse.max_client_messages_per_second;
+        let connections = args.abuse.limits()?;
         let tls = args
             .tls_cert
             .zip(args.tls_key)
@@ -294,6 +367,7 @@ impl TryFrom<ServerArgs> for ServerSettings {
             session: SessionSettings {
                 ping_interval: ping,
                 idle_timeout: idle,
+                max_messages_per_second: messages,
             },
             max_clients: args.max_clients,
             subscriber_queue_blocks: args.subscriber_queue_blocks,
@@ -303,6 +377,7 @@ impl TryFrom<ServerArgs> for ServerSettings {
             },
             max_filter_values_total: args.max_filter_values_total,
             tls,
+            connections,
         })
     }
 }
@@ -439,6 +514,46 @@ mod tests {
             |_| false,
         ));
         assert_eq!(untouched, declared, "no own name set: Planetmint's names");
+    }
+
+    #[test]
+    fn abuse_limits_parse_and_zero_is_refused() {
+        let args = [
+            "--request-head-timeout",
+            "2s",
+            "--max-clients-per-ip",
+            "7",
+            "--trust-forwarded-for",
+            "10.0.0.1,::1",
+        ];
+        let settings = ServerSettings::try_from(parse(&args).server).expect("limits");
+        let limits = settings.connections;
+        assert_eq!(limits.request_head_timeout, Duration::from_secs(2));
+        assert_eq!(limits.max_clients_per_ip, 7);
+        let proxies: Vec<std::net::IpAddr> =
+            vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(limits.trusted_proxies, proxies);
+        let defaults = ServerSettings::try_from(parse(&[]).server).expect("defaults");
+        assert_eq!(defaults.connections, ConnectionLimits::defaults());
+        assert_eq!(defaults.session, SessionSettings::DEFAULT);
+        for flag in [
+            "--request-head-timeout",
+            "--max-pending-connections",
+            "--max-clients-per-ip",
+            "--max-client-messages-per-second",
+            "--max-client-bytes-per-second",
+        ] {
+            let zero = if flag == "--request-head-timeout" {
+                "0s"
+            } else {
+                "0"
+            };
+            let refused = ServerSettings::try_from(parse(&[flag, zero]).server).err();
+            assert!(
+                matches!(refused, Some(ConfigError::Zero(name)) if name == flag),
+                "{flag}"
+            );
+        }
     }
 
     #[test]

@@ -31,8 +31,9 @@
 //! - [`export`]: trails the store, beside the hub: stored blocks out to NATS JetStream,
 //!   exactly once, in order (`serve --nats`).
 //!
-//! Beside the stages: [`server`] (listeners, routes, client limit, `/health`, `/ready`,
-//! shutdown), [`service`] (wires the stages), [`metrics`] (counters, Prometheus text),
+//! Beside the stages: [`server`] (listeners, routes, client limits, `/health`, `/ready`,
+//! shutdown), [`limits`] (the pure decisions that hold hostile clients: rates, per-address
+//! counts, whom `X-Forwarded-For` is believed from; a leaf), [`service`] (wires the stages), [`metrics`] (counters, Prometheus text),
 //! [`check`] (the `check` command), [`parallel`] (order-keeping parallel map) and
 //! [`backoff`] (the reconnecting loops' pauses). The
 //! binary (`main.rs`, `cli.rs`) turns flags into the stages' settings structs.
@@ -43,6 +44,7 @@ pub mod check;
 pub mod export;
 pub mod filter;
 pub mod hub;
+pub mod limits;
 pub mod metrics;
 pub mod parallel;
 mod pipeline;

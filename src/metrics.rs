@@ -129,6 +129,12 @@ pub enum Refusal {
     BadQuery,
     /// 503: all subscribers' filters hold the most values allowed.
     FilterBudget,
+    /// 429: the client's address holds the most subscribers allowed.
+    PerAddress,
+    /// Closed at once, before any HTTP: too many connections were in their HTTP phase.
+    TooManyPending,
+    /// Closed: the TLS handshake or a request head was not complete in time.
+    HeadTimeout,
 }
 
 /// Why the server closed a subscriber's WebSocket, as counted.
@@ -139,6 +145,10 @@ pub enum CloseReason {
     HistoryExpired,
     MessageTooBig,
     IdleTimeout,
+    /// Sent messages (pings and pongs included) faster than its rate.
+    MessageRate,
+    /// Sent bytes faster than its rate.
+    ByteRate,
 }
 
 pub struct Metrics {
@@ -165,6 +175,12 @@ pub struct Metrics {
     refused_resumes: Counter,
     refused_queries: Counter,
     refused_filters: Counter,
+    refused_per_address: Counter,
+    refused_pending: Counter,
+    head_timeouts: Counter,
+    pending: U64Gauge,
+    message_rate_closed: Counter,
+    byte_rate_closed: Counter,
     latency: Histogram,
     refused: Family<RefusedLabels, Counter>,
     registry: Registry,
@@ -298,6 +314,36 @@ impl Default for Metrics {
                 r,
                 "planetmint_stream_refused_filters",
                 "Subscriptions refused (503) because all subscribers' filters held the most values allowed",
+            ),
+            refused_per_address: counter(
+                r,
+                "planetmint_stream_refused_per_address",
+                "Upgrades refused (429) because the client's address held the most subscribers allowed",
+            ),
+            refused_pending: counter(
+                r,
+                "planetmint_stream_refused_pending",
+                "Connections closed at once because the most connections allowed were in their HTTP phase",
+            ),
+            head_timeouts: counter(
+                r,
+                "planetmint_stream_request_head_timeouts",
+                "Connections closed for not completing their TLS handshake or request head in time",
+            ),
+            pending: gauge(
+                r,
+                "planetmint_stream_pending_connections",
+                "Connections in their TLS handshake or HTTP phase (not subscribers yet), both listeners",
+            ),
+            message_rate_closed: counter(
+                r,
+                "planetmint_stream_message_rate_closed",
+                "Subscribers closed (1008) for sending messages, pings included, faster than allowed",
+            ),
+            byte_rate_closed: counter(
+                r,
+                "planetmint_stream_byte_rate_closed",
+                "Subscribers closed (1008) for sending bytes faster than allowed",
             ),
             latency: registered(
                 r,
@@ -516,6 +562,9 @@ impl Metrics {
             Refusal::TooOld => self.refused_resumes.inc(),
             Refusal::BadQuery => self.refused_queries.inc(),
             Refusal::FilterBudget => self.refused_filters.inc(),
+            Refusal::PerAddress => self.refused_per_address.inc(),
+            Refusal::TooManyPending => self.refused_pending.inc(),
+            Refusal::HeadTimeout => self.head_timeouts.inc(),
         };
     }
 
@@ -525,7 +574,19 @@ impl Metrics {
             CloseReason::HistoryExpired => self.history_expired.inc(),
             CloseReason::MessageTooBig => self.oversized_messages.inc(),
             CloseReason::IdleTimeout => self.idle_timeouts.inc(),
+            CloseReason::MessageRate => self.message_rate_closed.inc(),
+            CloseReason::ByteRate => self.byte_rate_closed.inc(),
         };
+    }
+
+    /// A connection entered its TLS handshake or HTTP phase (`true`), or left it (upgraded,
+    /// or closed).
+    pub fn record_pending(&self, entered: bool) {
+        if entered {
+            self.pending.inc();
+        } else {
+            self.pending.dec();
+        }
     }
 
     /// The Prometheus text exposition of every metric.
@@ -586,6 +647,12 @@ mod tests {
             "\nplanetmint_stream_refused_resumes_total 1\n",
             "\nplanetmint_stream_refused_clients_total 0\n",
             "\nplanetmint_stream_slow_consumers_closed_total 1\n",
+            "\nplanetmint_stream_refused_per_address_total 0\n",
+            "\nplanetmint_stream_refused_pending_total 0\n",
+            "\nplanetmint_stream_request_head_timeouts_total 0\n",
+            "\nplanetmint_stream_pending_connections 0\n",
+            "\nplanetmint_stream_message_rate_closed_total 0\n",
+            "\nplanetmint_stream_byte_rate_closed_total 0\n",
         ] {
             assert!(text.contains(expected), "no {expected:?} in:\n{text}");
         }

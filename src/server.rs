@@ -9,23 +9,29 @@
 //! since a browser cannot read that reason), and a height older than the retained history
 //! gets 410. Each accepted subscriber holds a permit of a semaphore sized `--max-clients`,
 //! so the limit is checked before the upgrade (503) and released however the session
-//! ends. On shutdown the listeners stop accepting, every session sends close 1001, and
-//! [`serve`] returns once they are all gone or [`SHUTDOWN_GRACE`] has passed. With
-//! [`TlsSettings`], both listeners speak TLS only ([`tls`]). The API port's routes are in
-//! [`api`], the page's in [`page`].
+//! ends, and a place under its address's limit (429; the address is the peer's, or the
+//! client a trusted proxy names, see [`limits`](crate::limits)). Before that, [`accept`]
+//! holds every connection to a request-head deadline and a cap on connections not yet
+//! upgraded, and meters what stream clients send. On shutdown the listeners stop
+//! accepting, every session sends close 1001, and [`serve`] returns once they are all gone
+//! or [`SHUTDOWN_GRACE`] has passed. With [`TlsSettings`], both listeners speak TLS only
+//! ([`tls`]). The API port's routes are in [`api`], the page's in [`page`].
 
+mod accept;
 mod api;
 mod page;
 mod tls;
 
-use std::net::SocketAddr;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::{TcpListener, TcpSocket};
@@ -36,6 +42,7 @@ use tracing::{info, warn};
 
 use crate::filter::{self, QueryError, QueryLimits, Subscription};
 use crate::hub::Hub;
+use crate::limits::{self, PerAddress};
 use crate::metrics::{Metrics, Refusal};
 use crate::sessions::{
     self, Admission, Feed, HISTORY_READERS, MAX_CLIENT_MESSAGE, SessionSettings,
@@ -43,6 +50,10 @@ use crate::sessions::{
 use crate::store::Store;
 use crate::wire::StreamKind;
 
+pub use accept::{
+    ConnectionLimits, DEFAULT_BYTES_PER_SECOND, DEFAULT_MAX_CLIENTS_PER_IP, DEFAULT_MAX_PENDING,
+    DEFAULT_REQUEST_HEAD_TIMEOUT,
+};
 pub use tls::{RELOAD_POLL, TlsError, TlsSettings};
 
 /// How long shutdown waits for sessions to deliver their close frames (each gets at most a
@@ -104,6 +115,8 @@ pub struct ServerSettings {
     pub max_filter_values_total: usize,
     /// The certificate both listeners serve TLS with; plain TCP when absent.
     pub tls: Option<TlsSettings>,
+    /// Deadlines, caps and rates that keep hostile clients from taking the stream away.
+    pub connections: ConnectionLimits,
 }
 
 impl ServerSettings {
@@ -121,6 +134,7 @@ impl ServerSettings {
             query: QueryLimits::default(),
             max_filter_values_total: DEFAULT_MAX_FILTER_VALUES_TOTAL,
             tls: None,
+            connections: ConnectionLimits::defaults(),
         }
     }
 }
@@ -244,6 +258,8 @@ struct StreamState {
     history_reads: Arc<Semaphore>,
     clients: Arc<Semaphore>,
     filter_values: Arc<Semaphore>,
+    per_address: Arc<PerAddress>,
+    trusted_proxies: Arc<[IpAddr]>,
     session: SessionSettings,
     query: QueryLimits,
     shutdown: CancellationToken,
@@ -267,6 +283,8 @@ pub async fn serve(
         history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
         clients: Arc::new(Semaphore::new(settings.max_clients)),
         filter_values: Arc::new(Semaphore::new(settings.max_filter_values_total)),
+        per_address: PerAddress::new(settings.connections.max_clients_per_ip),
+        trusted_proxies: settings.connections.trusted_proxies.clone().into(),
         session: settings.session,
         query: settings.query,
         shutdown: shutdown.clone(),
@@ -278,82 +296,100 @@ pub async fn serve(
         .route(BLOCKS_PATH, get(blocks))
         .route(REFUSED_PATH, get(refused))
         .with_state(state);
-    let api = api::router(settings, metrics);
+    let api = api::router(settings, metrics.clone());
     info!(
         api = %listeners.api_addr().map_err(ServerError::Serve)?,
         streams = %listeners.ws_addr().map_err(ServerError::Serve)?,
         tls = listeners.tls.is_some(),
         "listening"
     );
-    let acceptor = listeners.tls.as_ref().map(|tls| tls.acceptor.clone());
+    let tls = listeners.tls.as_ref().map(|tls| tls.acceptor.clone());
     if let Some(tls) = listeners.tls {
         tokio::spawn(tls.watch(shutdown.clone()));
     }
-    let (api_result, ws_result) = tokio::join!(
-        serve_one(listeners.api, api, acceptor.clone(), &shutdown),
-        serve_one(listeners.ws, streams, acceptor, &shutdown),
+    let connections = TaskTracker::new();
+    let acceptor = |router: Router, bytes_per_second: Option<u32>| accept::Acceptor {
+        router,
+        tls: tls.clone(),
+        head_timeout: settings.connections.request_head_timeout,
+        bytes_per_second,
+        pending: Arc::new(Semaphore::new(settings.connections.max_pending)),
+        metrics: metrics.clone(),
+        shutdown: shutdown.clone(),
+        connections: connections.clone(),
+    };
+    let stream_bytes = Some(settings.connections.bytes_per_second);
+    tokio::join!(
+        accept::accept_loop(listeners.api, acceptor(api, None)),
+        accept::accept_loop(listeners.ws, acceptor(streams, stream_bytes)),
     );
-    api_result.map_err(ServerError::Serve)?;
-    ws_result.map_err(ServerError::Serve)?;
+    connections.close();
     sessions.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, sessions.wait())
+    let finished = async { tokio::join!(connections.wait(), sessions.wait()) };
+    if tokio::time::timeout(SHUTDOWN_GRACE, finished)
         .await
         .is_err()
     {
         warn!(
-            left = sessions.len(),
-            "sessions still open after the shutdown grace; dropping them"
+            sessions = sessions.len(),
+            connections = connections.len(),
+            "sessions or connections still open after the shutdown grace; dropping them"
         );
     }
     Ok(())
 }
 
-/// Serves `router` on `listener` (over TLS with `acceptor`) until `shutdown`.
-async fn serve_one(
-    listener: TcpListener,
-    router: Router,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-    shutdown: &CancellationToken,
-) -> std::io::Result<()> {
-    let stop = shutdown.clone().cancelled_owned();
-    match acceptor {
-        None => {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop)
-                .await
-        }
-        Some(acceptor) => {
-            let listener = tls::TlsListener::new(listener, acceptor)?;
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop)
-                .await
-        }
-    }
-}
-
 async fn transactions(
     state: State<StreamState>,
-    query: RawQuery,
+    asker: Asker,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    subscribe(state, query, upgrade, StreamKind::Transactions)
+    subscribe(state, asker, upgrade, StreamKind::Transactions)
 }
 
-async fn blocks(state: State<StreamState>, query: RawQuery, upgrade: WebSocketUpgrade) -> Response {
-    subscribe(state, query, upgrade, StreamKind::Blocks)
+async fn blocks(state: State<StreamState>, asker: Asker, upgrade: WebSocketUpgrade) -> Response {
+    subscribe(state, asker, upgrade, StreamKind::Blocks)
 }
 
-async fn refused(
-    state: State<StreamState>,
-    query: RawQuery,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    subscribe(state, query, upgrade, StreamKind::Refused)
+async fn refused(state: State<StreamState>, asker: Asker, upgrade: WebSocketUpgrade) -> Response {
+    subscribe(state, asker, upgrade, StreamKind::Refused)
+}
+
+/// Who asks for a stream: the address the request counts against (the peer's, or the
+/// client a trusted proxy names), and the query string.
+struct Asker {
+    address: IpAddr,
+    query: Option<String>,
+}
+
+impl FromRequestParts<StreamState> for Asker {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &StreamState,
+    ) -> Result<Self, Infallible> {
+        let ConnectInfo(peer) = *parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .expect("the accept loop gives every request its peer");
+        // A value that is not text counts as a bad entry: never skipped, which would let
+        // an entry the client wrote count instead.
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|value| value.to_str().unwrap_or("?"));
+        Ok(Asker {
+            address: limits::client_address(peer.ip(), forwarded, &state.trusted_proxies),
+            query: parts.uri.query().map(str::to_owned),
+        })
+    }
 }
 
 fn subscribe(
     State(state): State<StreamState>,
-    RawQuery(query): RawQuery,
+    Asker { address, query }: Asker,
     upgrade: WebSocketUpgrade,
     stream: StreamKind,
 ) -> Response {
@@ -368,12 +404,16 @@ fn subscribe(
     if let Some(response) = too_old(&state, stream, &subscription) {
         return response;
     }
-    let admission = match admit(&state, &subscription) {
+    let admission = match admit(&state, address, &subscription) {
         Ok(admission) => admission,
         Err((refusal, why)) => {
             state.metrics.record_refusal(refusal);
-            warn!(stream = stream.as_str(), why, "refused subscriber");
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response();
+            warn!(stream = stream.as_str(), %address, why, "refused subscriber");
+            let status = match refusal {
+                Refusal::PerAddress => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            return (status, format!("{why}\n")).into_response();
         }
     };
     // Subscribing before the upgrade completes means the client's stream starts with the
@@ -411,12 +451,19 @@ fn refused_query(error: &QueryError) -> Response {
     (status, format!("{error}\n")).into_response()
 }
 
-/// A slot under the client limit and, for a filter, its values under the budget of all
-/// subscribers' values; else why not (the client is told, with 503).
+/// A slot under its address's limit and the client limit and, for a filter, its values
+/// under the budget of all subscribers' values; else why not (the client is told, with 429
+/// for its address's limit, else 503). The address goes first, so one address at its limit
+/// takes nothing from anyone else.
 fn admit(
     state: &StreamState,
+    address: IpAddr,
     subscription: &Subscription,
 ) -> Result<Admission, (Refusal, &'static str)> {
+    let address = state.per_address.try_acquire(address).ok_or((
+        Refusal::PerAddress,
+        "too many subscribers from this address",
+    ))?;
     let client = state
         .clients
         .clone()
@@ -437,6 +484,7 @@ fn admit(
     Ok(Admission {
         client,
         filter_values,
+        address: Some(address),
     })
 }
 

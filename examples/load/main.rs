@@ -7,6 +7,7 @@
 //! cargo run --release --example load -- --clients 100 --txs 100 --blocks 20
 //! cargo run --release --example load -- --filtered 10000 --txs 1000 --blocks 10
 //! cargo run --release --example load -- --resume 10000 --txs 100
+//! cargo run --release --example load -- --hostile slowhead,storm,pingflood
 //! ```
 //!
 //! The server side is the real service minus the node: blocks of valid transactions (from
@@ -31,12 +32,18 @@
 //! blocks, and how fast one client (in the child process) reads them back from
 //! `?from_height=1`, with ids only and with bodies; see `resume`.
 //!
+//! `--hostile slowhead,storm,pingflood` (`--txs` defaults to 10): slow request heads, an
+//! upgrade storm and a ping flood against the server, with the latency of 100 good
+//! subscribers before and during each, the server's memory, descriptors and CPU; see
+//! `hostile`.
+//!
 //! The mode flags may be combined; given any, the matrix is not run. Stops by itself: every
 //! wait is bounded.
 
 mod clients;
 mod export;
 mod filtered;
+mod hostile;
 mod matrix;
 mod resume;
 
@@ -51,7 +58,7 @@ use tokio_util::sync::CancellationToken;
 
 use planetmint_stream::chain::{Height, RawBlock, TxResult};
 use planetmint_stream::export::ExportSettings;
-use planetmint_stream::server::{Listeners, ServerSettings};
+use planetmint_stream::server::{ConnectionLimits, Listeners, ServerSettings};
 use planetmint_stream::service;
 use planetmint_stream::source::chain_file::{parse_block, parse_status};
 use planetmint_stream::source::{BlockSource, SourceContext, SourceError, dialect};
@@ -72,6 +79,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if clients::is_child(&args) {
         clients::run(&args);
+        return;
+    }
+    if hostile::is_attacker(&args) {
+        hostile::attack(&args);
         return;
     }
     let numbers = |name: &str| flag(&args, name).filter(|values| !values.is_empty());
@@ -96,7 +107,11 @@ fn main() {
         }
         return;
     }
-    if filtered.is_none() && resume.is_none() {
+    let hostile = args.iter().position(|a| a == "--hostile").map(|at| {
+        args.get(at + 1)
+            .map_or("slowhead,storm,pingflood", String::as_str)
+    });
+    if filtered.is_none() && resume.is_none() && hostile.is_none() {
         let clients = numbers("--clients").unwrap_or_else(|| vec![1, 100, 1_000, 10_000]);
         let txs = numbers("--txs").unwrap_or_else(|| vec![100, 1_000]);
         runtime.block_on(matrix::run(&clients, &txs, blocks));
@@ -109,6 +124,11 @@ fn main() {
         for t in numbers("--txs").unwrap_or_else(|| vec![1_000]) {
             runtime.block_on(filtered::scenario(&pool, subscribers, t, blocks));
         }
+    }
+    if let Some(modes) = hostile {
+        let modes: Vec<String> = modes.split(',').map(str::to_owned).collect();
+        let txs = numbers("--txs").map_or(10, |t| t[0]);
+        runtime.block_on(hostile::run(&pool, &modes, txs));
     }
     if let Some(stored) = resume {
         let stored = stored.unwrap_or(DEFAULT_RESUME_BLOCKS);
@@ -156,6 +176,11 @@ fn valid_transactions() -> Vec<Vec<u8>> {
 fn server_args(queue: usize) -> ServerSettings {
     let mut settings = ServerSettings {
         max_clients: 20_000,
+        // Every client of the tool comes from loopback.
+        connections: ConnectionLimits {
+            max_clients_per_ip: 20_000,
+            ..ConnectionLimits::defaults()
+        },
         subscriber_queue_blocks: queue,
         ..ServerSettings::loopback()
     };
@@ -186,6 +211,7 @@ static EXPORT_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 struct Service {
     blocks: mpsc::Sender<RawBlock>,
     ws: std::net::SocketAddr,
+    api: std::net::SocketAddr,
     shutdown: CancellationToken,
     store: Arc<Store>,
     /// The store's directory, removed with the service.
@@ -198,6 +224,7 @@ async fn start(queue: usize, history: u64, nats: Option<String>) -> Service {
     let settings = server_args(queue);
     let listeners = Listeners::bind(&settings).await.expect("bind");
     let ws = listeners.ws_addr().expect("address");
+    let api = listeners.api_addr().expect("address");
     let shutdown = CancellationToken::new();
     // No more than the pipeline's own queue waits here.
     let (blocks, fed) = mpsc::channel(1);
@@ -222,6 +249,7 @@ async fn start(queue: usize, history: u64, nats: Option<String>) -> Service {
     Service {
         blocks,
         ws,
+        api,
         shutdown,
         store,
         data,

@@ -1,13 +1,12 @@
-//! TLS on both listeners: the certificate and key files, their reload, and a listener that
-//! hands axum connections whose handshake is done.
+//! TLS on both listeners: the certificate and key files, and their reload.
 //!
-//! In: [`TlsSettings`] (two PEM files), a bound TCP listener, the shutdown token. Out: a
-//! [`Tls`] (loaded at bind time, so a bad file is refused before anything is served), a
-//! [`TlsListener`] per listener, and [`watch`], which reloads the files when they change:
-//! new connections get the new certificate, established ones keep theirs.
+//! In: [`TlsSettings`] (two PEM files), the shutdown token. Out: a [`Tls`] (loaded at bind
+//! time, so a bad file is refused before anything is served) whose acceptor the accept
+//! loops handshake with (under their deadline, see `accept`), and [`Tls::watch`], which
+//! reloads the files when they change: new connections get the new certificate,
+//! established ones keep theirs.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
@@ -18,25 +17,14 @@ use rustls::pki_types::pem::{self, PemObject as _};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 /// How often the files are checked for a change. Renewal tools replace certificates days
 /// before they expire, so seconds of delay cost nothing, and a `stat` of two files every
 /// few seconds costs nothing either (unlike a file-watching dependency).
 pub const RELOAD_POLL: Duration = Duration::from_secs(2);
-
-/// How long a client has to complete its handshake: a connection that opens and stays
-/// silent must not hold a task and a socket forever.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Handshaken connections waiting for axum to take them. axum takes each at once (it
-/// spawns a task per connection), so a few suffice; a full queue only pauses handshakes.
-const HANDSHAKEN_QUEUE: usize = 64;
 
 /// Where the certificate chain and its private key are (PEM).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,64 +170,5 @@ struct Certificates {
 impl ResolvesServerCert for Certificates {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.current.read().expect("never poisoned").clone())
-    }
-}
-
-/// A TCP listener whose connections axum gets once their TLS handshake is done. Handshakes
-/// run in tasks of their own, so a slow or silent client delays no one else's.
-pub struct TlsListener {
-    handshaken: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    addr: SocketAddr,
-}
-
-impl TlsListener {
-    /// Accepts on `tcp` until this listener is dropped (axum drops it on shutdown, and
-    /// the socket closes with it).
-    pub fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> io::Result<Self> {
-        let addr = tcp.local_addr()?;
-        let (sender, handshaken) = mpsc::channel(HANDSHAKEN_QUEUE);
-        tokio::spawn(accept_loop(tcp, acceptor, sender));
-        Ok(TlsListener { handshaken, addr })
-    }
-}
-
-async fn accept_loop(
-    mut tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    sender: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
-) {
-    loop {
-        // axum's own accept retries what is worth retrying (too many open files).
-        let (stream, peer) = tokio::select! {
-            () = sender.closed() => return,
-            accepted = axum::serve::Listener::accept(&mut tcp) => accepted,
-        };
-        let (acceptor, sender) = (acceptor.clone(), sender.clone());
-        tokio::spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
-                    let _ = sender.send((tls, peer)).await;
-                }
-                Ok(Err(error)) => debug!(%peer, %error, "TLS handshake failed"),
-                Err(_) => debug!(%peer, "TLS handshake timed out"),
-            }
-        });
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.handshaken.recv().await {
-            Some(connection) => connection,
-            // The accept loop only ends once this listener is gone; never reached.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.addr)
     }
 }

@@ -10,6 +10,8 @@
 //! | fell a whole queue behind         | 1008       | `slow consumer`        |
 //! | resumed history was pruned first  | 1008       | `history expired`      |
 //! | sent a message over the limit     | 1009       | `message too big`      |
+//! | sent messages faster than allowed | 1008       | `too many messages`    |
+//! | sent bytes faster than allowed    | 1008       | `too many bytes`       |
 //! | silent past the idle timeout      | 1000       | `idle timeout`         |
 //! | the store could not be read       | 1011       | `internal error`       |
 //! | the service is shutting down      | 1001       | `server shutting down` |
@@ -24,6 +26,13 @@
 //!
 //! The session is generic over its socket (any sink of messages that is also a stream of
 //! them), so unit tests drive it over channels; the server hands it an axum WebSocket.
+//!
+//! What a client sends is ignored (as Planetmint's server ignores it) but not for free:
+//! every message, pings and pongs included, is counted against a rate (a [`TokenBucket`]
+//! of `max_messages_per_second`), and the server's reads fail once the client sends more
+//! bytes than its rate (see the server's `accept`), so ignoring a flood costs a bounded amount
+//! before the flooder is closed. The pongs tungstenite answers pings with are bounded with
+//! them: one per ping counted, never larger than the ping.
 //!
 //! A session never blocks anyone else: the hub never waits for it, and its own sends are
 //! bounded by [`SEND_TIMEOUT`], so a client that stops reading is cut off, not waited for.
@@ -46,6 +55,7 @@ use tracing::{debug, error, info};
 use crate::chain::Height;
 use crate::filter::Subscription;
 use crate::hub::Batch;
+use crate::limits::{AddressPermit, LimitError, TokenBucket};
 use crate::metrics::{CloseReason, Metrics};
 use crate::store::{Store, StoreError};
 use crate::wire::{EncodedBlock, StreamKind};
@@ -79,14 +89,21 @@ pub const HISTORY_READERS: usize = 16;
 pub struct SessionSettings {
     pub ping_interval: Duration,
     pub idle_timeout: Duration,
+    /// Messages a second a client may send (pings and pongs included), with a second's
+    /// worth at once; faster is closed with 1008.
+    pub max_messages_per_second: u32,
 }
 
 impl SessionSettings {
     /// A ping every 30 s keeps NAT and proxy mappings alive (most expire idle TCP after a
-    /// minute or more); three missed pings' worth of silence is a dead client.
+    /// minute or more); three missed pings' worth of silence is a dead client. A client
+    /// has nothing to say beyond pongs and keep-alive pings: even one pinging every 100 ms
+    /// with a message beside each (and answering our pings) sends 25 a second, so 50 holds
+    /// any honest client, and ignoring 50 small messages a second costs microseconds.
     pub const DEFAULT: SessionSettings = SessionSettings {
         ping_interval: Duration::from_secs(30),
         idle_timeout: Duration::from_secs(90),
+        max_messages_per_second: 50,
     };
 }
 
@@ -120,6 +137,8 @@ impl End {
             End::Closed(CloseReason::SlowConsumer) => Some((1008, "slow consumer")),
             End::Closed(CloseReason::HistoryExpired) => Some((1008, "history expired")),
             End::Closed(CloseReason::MessageTooBig) => Some((1009, "message too big")),
+            End::Closed(CloseReason::MessageRate) => Some((1008, "too many messages")),
+            End::Closed(CloseReason::ByteRate) => Some((1008, "too many bytes")),
             End::Closed(CloseReason::IdleTimeout) => Some((1000, "idle timeout")),
             End::StoreFailed => Some((1011, "internal error")),
             End::Shutdown => Some((1001, "server shutting down")),
@@ -129,10 +148,12 @@ impl End {
 }
 
 /// What a session holds while it runs, released however it ends: its slot under the
-/// client limit, and its filter values under the server's budget for all subscribers.
+/// client limit, its filter values under the server's budget for all subscribers, and its
+/// place under its address's limit.
 pub struct Admission {
     pub client: OwnedSemaphorePermit,
     pub filter_values: Option<OwnedSemaphorePermit>,
+    pub address: Option<AddressPermit>,
 }
 
 /// Serves one subscriber on `socket` until either side ends the session, holding its
@@ -183,6 +204,8 @@ where
     );
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
+    let rate = settings.max_messages_per_second;
+    let mut talk = TokenBucket::new(rate, rate, last_heard.into_std());
     let mut cursor = Cursor::new(feed.subscription.from);
     // A history read in progress: kept across loop turns, so a chatty client's messages
     // do not cancel and restart it.
@@ -204,9 +227,13 @@ where
                 Some(Ok(Message::Close(_))) | None => return End::ClientLeft,
                 Some(Ok(_)) => {
                     last_heard = Instant::now();
+                    if !talk.take(1, last_heard.into_std()) {
+                        return End::Closed(CloseReason::MessageRate);
+                    }
                     continue;
                 }
                 Some(Err(error)) if is_too_big(&error) => return End::Closed(CloseReason::MessageTooBig),
+                Some(Err(error)) if is_byte_rate(&error) => return End::Closed(CloseReason::ByteRate),
                 Some(Err(_)) => return End::SocketError,
             },
             read = async { reading.as_mut().expect("guarded").await }, if reading.is_some() => {
@@ -350,7 +377,21 @@ async fn send<S: Sink<Message> + Unpin>(
 /// Whether a receive error is the frame or message size limit.
 fn is_too_big(error: &axum::Error) -> bool {
     matches!(
-        std::error::Error::source(error).and_then(|e| e.downcast_ref::<tungstenite::Error>()),
+        tungstenite_error(error),
         Some(tungstenite::Error::Capacity(_))
     )
+}
+
+/// Whether a receive error is the server's read failing at the client's byte rate.
+fn is_byte_rate(error: &axum::Error) -> bool {
+    match tungstenite_error(error) {
+        Some(tungstenite::Error::Io(io)) => {
+            io.get_ref().and_then(|e| e.downcast_ref::<LimitError>()) == Some(&LimitError::ByteRate)
+        }
+        _ => false,
+    }
+}
+
+fn tungstenite_error(error: &axum::Error) -> Option<&tungstenite::Error> {
+    std::error::Error::source(error).and_then(|e| e.downcast_ref::<tungstenite::Error>())
 }

@@ -159,6 +159,7 @@ impl Setup {
         let admission = Admission {
             client: Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap(),
             filter_values: None,
+            address: None,
         };
         let session = tokio::spawn(run(
             ChannelSocket { incoming, outgoing },
@@ -225,6 +226,7 @@ async fn a_silent_client_is_pinged_then_closed_and_a_talking_one_is_not() {
     let settings = SessionSettings {
         ping_interval: Duration::from_secs(1),
         idle_timeout: Duration::from_secs(3),
+        ..SessionSettings::DEFAULT
     };
     let mut talking = setup.connect(None, settings);
     let mut silent = setup.connect(None, settings);
@@ -250,4 +252,35 @@ async fn history_pruned_before_the_client_gets_there_expires() {
     let mut client = setup.connect(Some(1), SessionSettings::DEFAULT);
     assert_eq!(client.close().await, (1008, "history expired".into()));
     client.session.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_talking_faster_than_its_rate_is_closed_and_one_within_it_is_not() {
+    let setup = Setup::new(4);
+    let settings = SessionSettings {
+        max_messages_per_second: 10,
+        ..SessionSettings::DEFAULT
+    };
+    let steady = setup.connect(None, settings);
+    let mut flooder = setup.connect(None, settings);
+    for _ in 0..11 {
+        flooder
+            .says
+            .unbounded_send(Ok(Message::Ping(Default::default())))
+            .unwrap();
+    }
+    assert_eq!(flooder.close().await, (1008, "too many messages".into()));
+    flooder.session.await.unwrap();
+    // Ten a second, for a minute: always within the rate, the burst never touched twice.
+    for _ in 0..600 {
+        steady
+            .says
+            .unbounded_send(Ok(Message::Text("hi".into())))
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!steady.session.is_finished());
+    assert_eq!(setup.metrics.snapshot().subscribers, 1);
+    drop(steady.says);
+    steady.session.await.unwrap();
 }

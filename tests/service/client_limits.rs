@@ -28,6 +28,7 @@ fn pinging_args(ping_ms: u64, idle_ms: u64) -> ServerSettings {
         session: SessionSettings {
             ping_interval: Duration::from_millis(ping_ms),
             idle_timeout: Duration::from_millis(idle_ms),
+            ..SessionSettings::DEFAULT
         },
         ..server_args()
     }

@@ -8,6 +8,7 @@
 //! writes the chain files back), [`resume`] (`?from_height=N`: history, then live),
 //! [`node_faults`] (what the node does wrong, and the soak test), [`client_limits`] (what
 //! clients may do), [`operator`] (the API root, health, readiness, metrics),
+//! [`hostile`] (slow heads, floods, per-address limits, against the binary),
 //! [`lifecycle`] (start, shutdown, signals, the store across restarts, exit statuses),
 //! [`filters`] (filters, bodies, the refused stream, tainted spends), [`replicas`]
 //! (replicas of one node send the same streams; clients resume on any of them),
@@ -24,6 +25,7 @@ mod dashboards;
 mod export;
 mod filters;
 mod fixtures;
+mod hostile;
 mod lifecycle;
 mod node_faults;
 mod operator;
