@@ -212,7 +212,11 @@ pub struct AbuseArgs {
     /// are closed at once.
     #[arg(long, env = "PLANETMINT_STREAM_MAX_PENDING_CONNECTIONS", default_value_t = server::DEFAULT_MAX_PENDING)]
     pub max_pending_connections: usize,
-    /// Subscribers one address may hold; more get 429.
+    /// Of those, what one address (an IPv6 host's /64) may hold; more are closed at once.
+    /// Trusted proxies are exempt.
+    #[arg(long, env = "PLANETMINT_STREAM_MAX_PENDING_PER_IP", default_value_t = server::DEFAULT_MAX_PENDING_PER_IP)]
+    pub max_pending_per_ip: usize,
+    /// Subscribers one address (an IPv6 host's /64) may hold; more get 429.
     #[arg(long, env = "PLANETMINT_STREAM_MAX_CLIENTS_PER_IP", default_value_t = server::DEFAULT_MAX_CLIENTS_PER_IP)]
     pub max_clients_per_ip: usize,
     /// Addresses of the proxies in front of the service, comma-separated: their
@@ -246,6 +250,7 @@ impl AbuseArgs {
                 "--max-pending-connections",
                 self.max_pending_connections as u64,
             ),
+            ("--max-pending-per-ip", self.max_pending_per_ip as u64),
             ("--max-clients-per-ip", self.max_clients_per_ip as u64),
             (
                 "--max-client-messages-per-second",
@@ -260,11 +265,18 @@ impl AbuseArgs {
                 return Err(ConfigError::Zero(name));
             }
         }
+        if *self.request_head_timeout > server::MAX_REQUEST_HEAD_TIMEOUT {
+            return Err(ConfigError::HeadTimeoutTooLong(*self.request_head_timeout));
+        }
         Ok(ConnectionLimits {
             request_head_timeout: *self.request_head_timeout,
             max_pending: self.max_pending_connections,
+            max_pending_per_ip: self.max_pending_per_ip,
             max_clients_per_ip: self.max_clients_per_ip,
-            trusted_proxies: self.trust_forwarded_for,
+            // As the peer is compared: an IPv4 proxy written as IPv4-mapped IPv6 is itself.
+            trusted_proxies: (self.trust_forwarded_for.iter())
+                .map(|proxy| proxy.to_canonical())
+                .collect(),
             bytes_per_second: self.max_client_bytes_per_second,
         })
     }
@@ -316,6 +328,8 @@ pub enum ConfigError {
     ZeroPing,
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    #[error("--request-head-timeout ({0:?}) must be at most an hour")]
+    HeadTimeoutTooLong(Duration),
     #[error("--api-bind must be host:port, got {0:?}")]
     ApiBind(String),
 }
@@ -523,22 +537,32 @@ mod tests {
             "2s",
             "--max-clients-per-ip",
             "7",
+            "--max-pending-per-ip",
+            "3",
             "--trust-forwarded-for",
-            "10.0.0.1,::1",
+            "10.0.0.1,::1,::ffff:10.0.0.9",
         ];
         let settings = ServerSettings::try_from(parse(&args).server).expect("limits");
         let limits = settings.connections;
         assert_eq!(limits.request_head_timeout, Duration::from_secs(2));
         assert_eq!(limits.max_clients_per_ip, 7);
-        let proxies: Vec<std::net::IpAddr> =
-            vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
-        assert_eq!(limits.trusted_proxies, proxies);
+        assert_eq!(limits.max_pending_per_ip, 3);
+        let proxies: Vec<std::net::IpAddr> = ["10.0.0.1", "::1", "10.0.0.9"]
+            .map(|proxy| proxy.parse().unwrap())
+            .into();
+        assert_eq!(limits.trusted_proxies, proxies, "compared as peers are");
+        let endless = parse(&["--request-head-timeout", "500000000000years"]).server;
+        assert!(matches!(
+            ServerSettings::try_from(endless),
+            Err(ConfigError::HeadTimeoutTooLong(_))
+        ));
         let defaults = ServerSettings::try_from(parse(&[]).server).expect("defaults");
         assert_eq!(defaults.connections, ConnectionLimits::defaults());
         assert_eq!(defaults.session, SessionSettings::DEFAULT);
         for flag in [
             "--request-head-timeout",
             "--max-pending-connections",
+            "--max-pending-per-ip",
             "--max-clients-per-ip",
             "--max-client-messages-per-second",
             "--max-client-bytes-per-second",

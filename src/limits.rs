@@ -9,7 +9,7 @@
 //! sends faster than its byte rate.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -55,9 +55,9 @@ impl TokenBucket {
     }
 }
 
-/// Subscribers held per address, at most `max` each. Shared by every stream request of a
-/// listener; the entry of an address goes when its last permit does, so the map holds only
-/// addresses that have subscribers.
+/// Places held per address, at most `max` each (subscribers, or connections in their HTTP
+/// phase). An address counts as its [`address_key`]. The entry of an address goes when its
+/// last permit does, so the map holds only addresses that hold something.
 #[derive(Debug)]
 pub struct PerAddress {
     max: usize,
@@ -81,6 +81,7 @@ impl PerAddress {
 
     /// A place for one more subscriber of `address`, or None when it holds `max` already.
     pub fn try_acquire(self: &Arc<Self>, address: IpAddr) -> Option<AddressPermit> {
+        let address = address_key(address);
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let count = held.entry(address).or_default();
         if *count >= self.max {
@@ -96,7 +97,7 @@ impl PerAddress {
     /// Subscribers `address` holds now.
     pub fn held(&self, address: IpAddr) -> usize {
         let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        held.get(&address).copied().unwrap_or(0)
+        held.get(&address_key(address)).copied().unwrap_or(0)
     }
 }
 
@@ -109,6 +110,16 @@ impl Drop for AddressPermit {
                 held.remove(&self.address);
             }
         }
+    }
+}
+
+/// What an address counts as: IPv4 (mapped into IPv6 or not) as itself, IPv6 as its /64.
+/// A single IPv6 host is usually given a whole /64 and may use any address in it, so
+/// counting addresses one by one would give one host 2^64 limits.
+pub fn address_key(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u64::MAX as u128))),
+        v4 => v4,
     }
 }
 
@@ -196,6 +207,23 @@ mod tests {
             limit.held.lock().unwrap().is_empty(),
             "no entry left behind"
         );
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_as_its_64_and_a_mapped_ipv4_as_itself() {
+        let limit = PerAddress::new(1);
+        let _held = limit.try_acquire(ip("2001:db8:1:2::1")).expect("first");
+        assert!(
+            limit.try_acquire(ip("2001:db8:1:2:ffff::9")).is_none(),
+            "another address of the same /64"
+        );
+        let _other = limit
+            .try_acquire(ip("2001:db8:1:3::1"))
+            .expect("the next /64 is someone else");
+        let _v4 = limit.try_acquire(ip("192.0.2.7")).expect("first");
+        assert!(limit.try_acquire(ip("::ffff:192.0.2.7")).is_none());
+        assert_eq!(limit.held(ip("192.0.2.7")), 1);
+        assert!(limit.try_acquire(ip("192.0.2.8")).is_some());
     }
 
     #[test]

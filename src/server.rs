@@ -11,11 +11,12 @@
 //! so the limit is checked before the upgrade (503) and released however the session
 //! ends, and a place under its address's limit (429; the address is the peer's, or the
 //! client a trusted proxy names, see [`limits`](crate::limits)). Before that, [`accept`]
-//! holds every connection to a request-head deadline and a cap on connections not yet
-//! upgraded, and meters what stream clients send. On shutdown the listeners stop
-//! accepting, every session sends close 1001, and [`serve`] returns once they are all gone
-//! or [`SHUTDOWN_GRACE`] has passed. With [`TlsSettings`], both listeners speak TLS only
-//! ([`tls`]). The API port's routes are in [`api`], the page's in [`page`].
+//! holds every connection to a request-head deadline, a deadline for its whole HTTP phase
+//! and a cap on connections not yet upgraded (with a share per address), and meters what
+//! stream clients send. On shutdown the listeners stop accepting, every session sends
+//! close 1001, and [`serve`] returns once they are all gone or [`SHUTDOWN_GRACE`] has
+//! passed. With [`TlsSettings`], both listeners speak TLS only ([`tls`]). The API port's
+//! routes are in [`api`], the page's in [`page`].
 
 mod accept;
 mod api;
@@ -52,7 +53,7 @@ use crate::wire::StreamKind;
 
 pub use accept::{
     ConnectionLimits, DEFAULT_BYTES_PER_SECOND, DEFAULT_MAX_CLIENTS_PER_IP, DEFAULT_MAX_PENDING,
-    DEFAULT_REQUEST_HEAD_TIMEOUT,
+    DEFAULT_MAX_PENDING_PER_IP, DEFAULT_REQUEST_HEAD_TIMEOUT, MAX_REQUEST_HEAD_TIMEOUT,
 };
 pub use tls::{RELOAD_POLL, TlsError, TlsSettings};
 
@@ -308,17 +309,23 @@ pub async fn serve(
         tokio::spawn(tls.watch(shutdown.clone()));
     }
     let connections = TaskTracker::new();
+    let limits = &settings.connections;
+    let trusted_proxies: Arc<[IpAddr]> = limits.trusted_proxies.as_slice().into();
+    let lingering = Arc::new(Semaphore::new(accept::MAX_LINGERING));
     let acceptor = |router: Router, bytes_per_second: Option<u32>| accept::Acceptor {
         router,
         tls: tls.clone(),
-        head_timeout: settings.connections.request_head_timeout,
+        head_timeout: limits.request_head_timeout,
         bytes_per_second,
-        pending: Arc::new(Semaphore::new(settings.connections.max_pending)),
+        pending: Arc::new(Semaphore::new(limits.max_pending)),
+        pending_per_address: PerAddress::new(limits.max_pending_per_ip),
+        trusted_proxies: trusted_proxies.clone(),
+        lingering: lingering.clone(),
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),
         connections: connections.clone(),
     };
-    let stream_bytes = Some(settings.connections.bytes_per_second);
+    let stream_bytes = Some(limits.bytes_per_second);
     tokio::join!(
         accept::accept_loop(listeners.api, acceptor(api, None)),
         accept::accept_loop(listeners.ws, acceptor(streams, stream_bytes)),

@@ -179,6 +179,9 @@ fn server_args(queue: usize) -> ServerSettings {
         // Every client of the tool comes from loopback.
         connections: ConnectionLimits {
             max_clients_per_ip: 20_000,
+            // The attackers of `--hostile` stand for many hosts, as the figures did before
+            // the per-address share of the pending cap.
+            max_pending_per_ip: planetmint_stream::server::DEFAULT_MAX_PENDING,
             ..ConnectionLimits::defaults()
         },
         subscriber_queue_blocks: queue,

@@ -1,8 +1,10 @@
 //! Accepting connections on both listeners, and what a connection is held to before it is
 //! a subscriber: a cap on connections still in their HTTP phase ([`ConnectionLimits`]'s
-//! `max_pending`; over it a new connection is closed at once), one deadline for the TLS
-//! handshake and another for each request head (hyper's header read timeout; a head not
-//! complete by then closes the socket), and on the stream listener a byte rate on
+//! `max_pending`, and a share of it per address; over either a new connection is closed at
+//! once), one deadline for the TLS handshake and another for each request head (hyper's
+//! header read timeout; a head not complete by then closes the socket), a deadline for the
+//! whole phase ([`PHASE_HEADS`] head deadlines: responses a client never reads and
+//! keep-alive requests cannot stretch it), and on the stream listener a byte rate on
 //! everything the client sends ([`Metered`]).
 //!
 //! In: a bound listener, its router, the TLS acceptor if any, the shutdown token. Out:
@@ -14,6 +16,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -30,7 +33,7 @@ use tokio_util::task::TaskTracker;
 use tower_service::Service as _;
 use tracing::debug;
 
-use crate::limits::{LimitError, TokenBucket};
+use crate::limits::{AddressPermit, LimitError, PerAddress, TokenBucket};
 use crate::metrics::{Metrics, Refusal};
 use crate::sessions::MAX_CLIENT_MESSAGE;
 
@@ -45,6 +48,29 @@ pub const DEFAULT_REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// leave a few hundred pending; 1,024 (the accept backlog) is a few times that, and caps
 /// what slow heads can hold to 1,024 sockets and about 17 MB.
 pub const DEFAULT_MAX_PENDING: usize = 1_024;
+
+/// Connections one address may hold in their HTTP phase, per listener, by default: an
+/// eighth of [`DEFAULT_MAX_PENDING`], so it takes eight addresses (not one host) to fill
+/// the pending cap and shut everyone else out, and still far more than one honest host
+/// (or an office NAT) has pending at once. Trusted proxies are exempt: they carry everyone.
+pub const DEFAULT_MAX_PENDING_PER_IP: usize = DEFAULT_MAX_PENDING / 8;
+
+/// The longest `--request-head-timeout` taken: past an hour it is no deadline at all, and
+/// hyper adds it to instants (a century would overflow them and fail every connection).
+pub const MAX_REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(3_600);
+
+/// The whole HTTP phase of a connection (TLS handshake, request heads, responses, and on
+/// the API port keep-alive requests) ends after this many head deadlines. hyper's header
+/// timeout runs only while a head is read: without this a client pipelining requests and
+/// never reading the answers, or sending one cheap request per deadline, would hold its
+/// pending place forever. An honest stream client needs one round trip, a scraper one
+/// request per connection it opens; three deadlines is generous to both.
+pub const PHASE_HEADS: u32 = 3;
+
+/// Closed connections drained at once ([`LINGER`]); past this one closes without
+/// draining. Each costs a socket for at most a second: 4,096 is a few times the pending
+/// caps, so honest closes always linger, and bounds what a connect-and-close flood holds.
+pub(super) const MAX_LINGERING: usize = 4_096;
 
 /// Subscribers one address may hold, by default. A client application needs one per
 /// stream it follows, a host of them (or a NAT in front of an office) a few dozen; 100
@@ -69,6 +95,8 @@ pub struct ConnectionLimits {
     pub request_head_timeout: Duration,
     /// Connections in their HTTP phase at once, per listener; more are closed at once.
     pub max_pending: usize,
+    /// Of those, what one address may hold (trusted proxies exempt).
+    pub max_pending_per_ip: usize,
     /// Subscribers one address may hold; more get 429.
     pub max_clients_per_ip: usize,
     /// Proxies whose `X-Forwarded-For` names the client; nobody else's is believed.
@@ -82,6 +110,7 @@ impl ConnectionLimits {
         ConnectionLimits {
             request_head_timeout: DEFAULT_REQUEST_HEAD_TIMEOUT,
             max_pending: DEFAULT_MAX_PENDING,
+            max_pending_per_ip: DEFAULT_MAX_PENDING_PER_IP,
             max_clients_per_ip: DEFAULT_MAX_CLIENTS_PER_IP,
             trusted_proxies: Vec::new(),
             bytes_per_second: DEFAULT_BYTES_PER_SECOND,
@@ -97,6 +126,12 @@ pub(super) struct Acceptor {
     /// The byte rate of the stream listener's clients; None on the API listener.
     pub bytes_per_second: Option<u32>,
     pub pending: Arc<Semaphore>,
+    /// Each address's share of `pending`.
+    pub pending_per_address: Arc<PerAddress>,
+    /// Exempt from the per-address share.
+    pub trusted_proxies: Arc<[IpAddr]>,
+    /// Places for closed connections to linger ([`MAX_LINGERING`]).
+    pub lingering: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     pub connections: TaskTracker,
@@ -112,39 +147,73 @@ pub(super) async fn accept_loop(mut listener: TcpListener, acceptor: Acceptor) {
             () = acceptor.shutdown.cancelled() => return,
             accepted = axum::serve::Listener::accept(&mut listener) => accepted,
         };
-        let Ok(permit) = acceptor.pending.clone().try_acquire_owned() else {
-            // Closed at once: an attacker's connections cost a socket for a moment only.
+        // Closed at once when refused: an attacker's connections cost a socket for a
+        // moment only.
+        let Some(pending) = acceptor.pending_place(peer.ip()) else {
             acceptor.metrics.record_refusal(Refusal::TooManyPending);
             debug!(%peer, "connection closed: too many pending connections");
             continue;
         };
         acceptor
             .connections
-            .spawn(connection(tcp, peer, permit, acceptor.clone()));
+            .spawn(connection(tcp, peer, pending, acceptor.clone()));
+    }
+}
+
+/// A connection's place among the pending ones: under the listener's cap and (unless it is
+/// a trusted proxy) its address's share.
+struct Pending {
+    _place: OwnedSemaphorePermit,
+    _share: Option<AddressPermit>,
+    /// The gauge goes down however the connection ends, a panic included.
+    metrics: Arc<Metrics>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.metrics.record_pending(false);
+    }
+}
+
+impl Acceptor {
+    fn pending_place(&self, peer: IpAddr) -> Option<Pending> {
+        let share = if self.trusted_proxies.contains(&peer.to_canonical()) {
+            None
+        } else {
+            Some(self.pending_per_address.try_acquire(peer)?)
+        };
+        let place = self.pending.clone().try_acquire_owned().ok()?;
+        self.metrics.record_pending(true);
+        Some(Pending {
+            _place: place,
+            _share: share,
+            metrics: self.metrics.clone(),
+        })
     }
 }
 
 /// One connection, through its TLS handshake (if any) and its HTTP phase.
-async fn connection(
-    tcp: TcpStream,
-    peer: SocketAddr,
-    pending: OwnedSemaphorePermit,
-    acceptor: Arc<Acceptor>,
-) {
-    acceptor.metrics.record_pending(true);
-    let io = Metered::new(tcp, acceptor.bytes_per_second);
-    match &acceptor.tls {
-        None => serve_http(io, peer, &acceptor).await,
-        Some(tls) => match tokio::time::timeout(acceptor.head_timeout, tls.accept(io)).await {
-            Ok(Ok(tls)) => serve_http(tls, peer, &acceptor).await,
-            Ok(Err(error)) => debug!(%peer, %error, "TLS handshake failed"),
-            Err(_) => {
-                acceptor.metrics.record_refusal(Refusal::HeadTimeout);
-                debug!(%peer, "TLS handshake timed out");
-            }
-        },
+async fn connection(tcp: TcpStream, peer: SocketAddr, pending: Pending, acceptor: Arc<Acceptor>) {
+    let io = Metered::new(tcp, acceptor.bytes_per_second, acceptor.lingering.clone());
+    let phase = acceptor.head_timeout * PHASE_HEADS;
+    let served = tokio::time::timeout(phase, async {
+        match &acceptor.tls {
+            None => serve_http(io, peer, &acceptor).await,
+            Some(tls) => match tokio::time::timeout(acceptor.head_timeout, tls.accept(io)).await {
+                Ok(Ok(tls)) => serve_http(tls, peer, &acceptor).await,
+                Ok(Err(error)) => debug!(%peer, %error, "TLS handshake failed"),
+                Err(_) => {
+                    acceptor.metrics.record_refusal(Refusal::HeadTimeout);
+                    debug!(%peer, "TLS handshake timed out");
+                }
+            },
+        }
+    })
+    .await;
+    if served.is_err() {
+        acceptor.metrics.record_refusal(Refusal::HeadTimeout);
+        debug!(%peer, "connection closed: HTTP phase not over in time");
     }
-    acceptor.metrics.record_pending(false);
     drop(pending);
 }
 
@@ -155,7 +224,12 @@ where
     I: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let router = acceptor.router.clone();
+    // Whether a request came: hyper reports an idle keep-alive connection closing at the
+    // head deadline as a head timeout, which is no refusal.
+    let requested = Arc::new(AtomicBool::new(false));
+    let served_one = requested.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        served_one.store(true, Ordering::Relaxed);
         request.extensions_mut().insert(ConnectInfo(peer));
         router.clone().call(request)
     });
@@ -175,6 +249,9 @@ where
         }
     };
     match served {
+        Err(error) if error.is_timeout() && requested.load(Ordering::Relaxed) => {
+            debug!(%peer, "idle keep-alive connection closed");
+        }
         Err(error) if error.is_timeout() => {
             acceptor.metrics.record_refusal(Refusal::HeadTimeout);
             debug!(%peer, "connection closed: request head not complete in time");
@@ -198,22 +275,25 @@ const LINGER_BYTES: usize = 64 << 10;
 /// A socket whose reads fail with [`LimitError::ByteRate`] once the client sends faster
 /// than its rate (no limit without one). Counting here, below TLS and the WebSocket
 /// framing, counts every byte: fragments, control frames and a message that never
-/// completes alike. Dropped, it lingers ([`LINGER`]) before it closes.
+/// completes alike. Dropped, it lingers ([`LINGER`]) before it closes, if one of
+/// [`MAX_LINGERING`] places is free.
 struct Metered {
     /// Taken only on drop.
     inner: Option<TcpStream>,
     bucket: Option<TokenBucket>,
     exceeded: bool,
+    lingering: Arc<Semaphore>,
 }
 
 impl Metered {
-    fn new(inner: TcpStream, bytes_per_second: Option<u32>) -> Self {
+    fn new(inner: TcpStream, bytes_per_second: Option<u32>, lingering: Arc<Semaphore>) -> Self {
         let bucket = bytes_per_second
             .map(|rate| TokenBucket::new(rate, rate.max(BYTE_BURST), Instant::now()));
         Metered {
             inner: Some(inner),
             bucket,
             exceeded: false,
+            lingering,
         }
     }
 
@@ -225,9 +305,14 @@ impl Metered {
 impl Drop for Metered {
     fn drop(&mut self) {
         let Some(tcp) = self.inner.take() else { return };
-        // Outside a runtime (never, but on a runtime's own teardown) it simply closes.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(linger(tcp));
+        // Outside a runtime (never, but on a runtime's own teardown), or with every place
+        // taken, it simply closes.
+        let place = self.lingering.clone().try_acquire_owned();
+        if let (Ok(runtime), Ok(place)) = (tokio::runtime::Handle::try_current(), place) {
+            runtime.spawn(async move {
+                linger(tcp).await;
+                drop(place);
+            });
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Hostile clients against the real binary (replaying a chain file), with raw TCP and
 //! WebSocket clients: a request head trickled a byte at a time is closed at its deadline
-//! on both listeners; connections over the pending cap are closed at once; an address over
+//! on both listeners, and the whole HTTP phase at three deadlines however the client
+//! talks (an idle keep-alive connection closed uncounted); connections over the pending cap,
+//! or over one address's share of it, are closed at once; an address over
 //! its subscriber limit gets 429 (counted by the client a trusted proxy names, and only a
 //! trusted one); message, ping, byte and fragment floods are closed with 1008 or 1009;
 //! compression is never negotiated; and through all of it a well-behaved subscriber gets
@@ -430,4 +432,78 @@ async fn a_good_subscriber_gets_the_whole_chain_while_others_attack() {
         &got,
         &expected_lines(CHAIN, "valid_transactions"),
     )]);
+}
+
+/// Writes a `GET path` (keep-alive) on `tcp` and reads until a whole response with an
+/// empty or short body has come; false if the connection ended first.
+async fn ask(tcp: &mut TcpStream, path: &str) -> bool {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
+    if tcp.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut buffer = [0u8; 4096];
+    matches!(timeout(WITHIN, tcp.read(&mut buffer)).await, Ok(Ok(n)) if n > 0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_phase_ends_at_its_deadline_however_the_client_talks() {
+    let binary = replaying("1s", &["--request-head-timeout", "500ms"]).await;
+    // An honest keep-alive connection left idle is closed at the head deadline, and that
+    // is no refusal.
+    let mut idle = TcpStream::connect(binary.api).await.expect("connect");
+    assert!(ask(&mut idle, "/health").await, "no answer");
+    assert!(closed_within(&mut idle, Duration::from_secs(5)).await);
+    // One asking every 300 ms never misses a head deadline, but the whole phase ends after
+    // three of them (so does a client pipelining requests and never reading the answers:
+    // the deadline does not care what the connection waits for).
+    let started = Instant::now();
+    let mut chatty = TcpStream::connect(binary.api).await.expect("connect");
+    while ask(&mut chatty, "/health").await {
+        assert!(started.elapsed() < Duration::from_secs(10), "still served");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let held = started.elapsed();
+    assert!(
+        held >= Duration::from_millis(1_400),
+        "closed after {held:?}"
+    );
+    assert_eq!(
+        metric_of(binary.api, "planetmint_stream_request_head_timeouts_total").await,
+        1,
+        "the chatty connection only"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_holds_only_its_share_of_the_pending_cap() {
+    let flags = [
+        "--max-pending-connections",
+        "8",
+        "--max-pending-per-ip",
+        "2",
+        "--request-head-timeout",
+        "60s",
+    ];
+    let binary = replaying("1s", &flags).await;
+    let from = |local: &str| {
+        let local: SocketAddr = format!("{local}:0").parse().expect("address");
+        async move {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket.bind(local).expect("bind");
+            socket.connect(binary.ws).await.expect("connect")
+        }
+    };
+    let _holders = [from("127.0.0.1").await, from("127.0.0.1").await];
+    let mut third = from("127.0.0.1").await;
+    assert!(
+        closed_within(&mut third, Duration::from_secs(10)).await,
+        "a third pending connection of one address was not closed"
+    );
+    // Another address still has its own share.
+    let mut other = from("127.0.0.2").await;
+    assert!(!closed_within(&mut other, Duration::from_millis(300)).await);
+    assert_eq!(
+        metric_of(binary.api, "planetmint_stream_refused_pending_total").await,
+        1
+    );
 }
