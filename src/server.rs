@@ -278,14 +278,16 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
     let sessions = TaskTracker::new();
+    let limits = &settings.connections;
+    let trusted_proxies: Arc<[IpAddr]> = limits.trusted_proxies.as_slice().into();
     let state = StreamState {
         hub,
         store,
         history_reads: Arc::new(Semaphore::new(HISTORY_READERS)),
         clients: Arc::new(Semaphore::new(settings.max_clients)),
         filter_values: Arc::new(Semaphore::new(settings.max_filter_values_total)),
-        per_address: PerAddress::new(settings.connections.max_clients_per_ip),
-        trusted_proxies: settings.connections.trusted_proxies.clone().into(),
+        per_address: PerAddress::new(limits.max_clients_per_ip),
+        trusted_proxies: trusted_proxies.clone(),
         session: settings.session,
         query: settings.query,
         shutdown: shutdown.clone(),
@@ -309,8 +311,6 @@ pub async fn serve(
         tokio::spawn(tls.watch(shutdown.clone()));
     }
     let connections = TaskTracker::new();
-    let limits = &settings.connections;
-    let trusted_proxies: Arc<[IpAddr]> = limits.trusted_proxies.as_slice().into();
     let lingering = Arc::new(Semaphore::new(accept::MAX_LINGERING));
     let acceptor = |router: Router, bytes_per_second: Option<u32>| accept::Acceptor {
         router,
